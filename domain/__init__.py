@@ -1,0 +1,1 @@
+"""Pure domain model of Bashan Exchange: rules, state machines, calculations. No I/O."""

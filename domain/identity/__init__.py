@@ -1,0 +1,1 @@
+"""Organisations, roles and the scopes each role may hold."""

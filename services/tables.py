@@ -1,0 +1,4 @@
+"""Imports every table module so the shared metadata knows the whole schema (for Alembic and the tests)."""
+
+from services import audit, idempotency  # noqa: F401
+from services.identity import tables as identity_tables  # noqa: F401
