@@ -25,6 +25,7 @@ log = logging.getLogger("bashan.api")
 # Codes whose status differs from their class's default.
 STATUS_BY_CODE: dict[str, int] = {
     "invalid_scope": 400,
+    "invalid_request": 400,
     "idempotency_key_reused": 422,
     "idempotency_in_progress": 409,
     "invalid_idempotency_key": 400,

