@@ -19,6 +19,7 @@ from api.state import AppState
 from services.config import Settings, get_settings
 from services.db import make_engine, make_sessionmaker
 from services.embedded import EmbeddedServers, redact, resolve_servers
+from services.workers import Workers, default_jobs
 
 log = structlog.get_logger("bashan.app")
 
@@ -77,9 +78,14 @@ def create_app(settings: Settings | None = None, servers: EmbeddedServers | None
         )
         app.state.bashan = state
         holder["state"] = state
+        workers = Workers(state.sessions, default_jobs()) if settings.run_workers else None
+        if workers:
+            workers.start()
         try:
             yield
         finally:
+            if workers:
+                await workers.stop()
             holder.pop("state", None)
             await redis.aclose()
             await engine.dispose()

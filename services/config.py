@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     login_rate_per_minute: int = Field(default=10, ge=1)
     public_rate_per_minute: int = Field(default=600, ge=1)
     db_pool_size: int = Field(default=10, ge=1)
+    run_workers: bool = Field(default=True, description="run the background jobs inside the API process")
     public_base_url: str = Field(default="http://127.0.0.1:8000", description="base of links printed in QR codes")
 
     def resolved_secret_key(self) -> str:

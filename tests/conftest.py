@@ -131,6 +131,7 @@ def settings(servers: ServerUrls, redis_prefix: str, tmp_path: Path) -> Settings
         data_dir=tmp_path,
         log_json=True,
         db_pool_size=10,
+        run_workers=False,  # tests drive jobs themselves, so their effects are deterministic
     )
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import httpx
+from fastapi import APIRouter, Depends, FastAPI
 from redis.asyncio import Redis
 
+from api.ratelimit import limit_per_minute
 from domain.identity.roles import Role
 from services.config import Settings
 from tests.conftest import PASSWORD, MemberFactory
@@ -46,3 +48,20 @@ async def test_the_limit_lives_in_redis_under_the_configured_prefix(
         await redis.delete(*keys)
     finally:
         await redis.aclose()
+
+
+async def test_public_routes_share_a_per_address_limit(app: FastAPI, settings: Settings) -> None:
+    """The dependency public read routes use: the limit counts per client address and answers 429 past it."""
+    router = APIRouter()
+
+    @router.get("/v1/public/probe", dependencies=[Depends(limit_per_minute("public", lambda _: 3))])
+    async def probe() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    app.include_router(router)
+    near = httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=("198.51.100.1", 1)), base_url="http://t")
+    far = httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=("198.51.100.2", 1)), base_url="http://t")
+    async with near, far:
+        statuses = [(await near.get("/v1/public/probe")).status_code for _ in range(5)]
+        assert statuses == [200, 200, 200, 429, 429]
+        assert (await far.get("/v1/public/probe")).status_code == 200
