@@ -57,6 +57,7 @@ class RequestMiddleware:
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
+                status_holder["started"] = 1
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != REQUEST_ID_HEADER]
                 headers.append((REQUEST_ID_HEADER, request_id.encode()))
                 message = {**message, "headers": headers}
@@ -69,6 +70,20 @@ class RequestMiddleware:
                 await _send_problem(send_with_id, scope, status, code, detail, request_id, headers)
             else:
                 await self.app(scope, refusal, send_with_id)
+        except Exception:
+            # A bug: answer a problem with the request id (if nothing was sent yet) and log it once, here.
+            log.exception("unhandled error", method=scope["method"], path=scope["path"])
+            if not status_holder.get("started"):
+                status_holder["status"] = 500
+                await _send_problem(
+                    send_with_id,
+                    scope,
+                    500,
+                    "internal_error",
+                    "an unexpected error occurred; it was logged",
+                    request_id,
+                    [],
+                )
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"

@@ -6,7 +6,6 @@ The problem ``type`` is ``https://bashan.exchange/problems/<code>`` so clients c
 
 from __future__ import annotations
 
-import logging
 from http import HTTPStatus
 from typing import Any
 
@@ -20,7 +19,6 @@ from domain.errors import AuthenticationFailed, Conflict, DomainError, Forbidden
 
 PROBLEM_BASE = "https://bashan.exchange/problems/"
 MEDIA_TYPE = "application/problem+json"
-log = logging.getLogger("bashan.api")
 
 # Codes whose status differs from their class's default.
 STATUS_BY_CODE: dict[str, int] = {
@@ -157,16 +155,10 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     return problem_response(request, error.status_code, code, detail, headers=headers)
 
 
-async def _unhandled(request: Request, error: Exception) -> JSONResponse:
-    log.exception("unhandled error", exc_info=error)
-    return problem_response(request, 500, "internal_error", "an unexpected error occurred; it has been logged")
-
-
 def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _unhandled)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

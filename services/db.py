@@ -45,7 +45,7 @@ def make_engine(url: str, *, pool_size: int = 10, application_name: str = "basha
         to_async_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        # No pre-ping: it costs a round trip per checkout on the hot path; stale connections are recycled instead.
         pool_recycle=1800,
         connect_args={"server_settings": {"application_name": application_name}},
     )

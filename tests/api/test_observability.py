@@ -6,6 +6,7 @@ import json
 
 import httpx
 import pytest
+from fastapi import APIRouter, FastAPI
 
 from domain.identity.roles import Role
 from tests.conftest import MemberFactory
@@ -44,3 +45,24 @@ async def test_metrics_count_requests_by_route_and_status(client: httpx.AsyncCli
     assert 'bashan_http_requests_total{method="GET",route="/v1/me",status="401"} 1.0' in text
     assert 'bashan_http_request_duration_seconds_bucket{le="0.001",method="GET",route="/healthz"}' in text
     assert 'bashan_db_pool_connections{state="size"} 10.0' in text
+
+
+async def test_a_bug_answers_a_500_problem_with_the_request_id(
+    app: FastAPI, client: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    router = APIRouter()
+
+    @router.get("/v1/broken")
+    async def broken() -> None:
+        raise RuntimeError("a deliberate bug")
+
+    app.include_router(router)
+    response = await client.get("/v1/broken", headers={"X-Request-ID": "bug-1"})
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["x-request-id"] == "bug-1"
+    assert response.json()["code"] == "internal_error"
+    assert "deliberate" not in response.text  # internals stay in the log
+    logged = capsys.readouterr().err
+    assert "a deliberate bug" in logged
+    assert '"request_id": "bug-1"' in logged
