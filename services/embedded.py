@@ -74,12 +74,23 @@ def stop_embedded_redis(server: Any) -> None:
     with contextlib.suppress(redis.ConnectionError, redis.ResponseError, OSError):
         server.execute_command("SHUTDOWN", "NOSAVE")
     deadline = time.monotonic() + 10
-    while pid and time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.05)
+    while pid and time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.02)
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process still runs; reaps it if it is our exited child (a zombie would look alive to kill -0)."""
+    try:
+        reaped, _ = os.waitpid(pid, os.WNOHANG)
+        if reaped == pid:
+            return False
+    except ChildProcessError:
+        pass  # not our child: ask the kernel whether it exists
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def resolve_servers(settings: Settings, *, keep_running: bool = False) -> EmbeddedServers:
