@@ -1,0 +1,179 @@
+"""Shared benchmark machinery: concurrent clients, latency percentiles, a scratch database, text charts."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import secrets
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import asyncpg
+
+from services.db import to_asyncpg_dsn
+
+
+@dataclass
+class Measurement:
+    """Operations done, seconds taken, and the latency of each unit of work (one commit)."""
+
+    name: str
+    operations: int = 0
+    seconds: float = 0.0
+    errors: int = 0
+    latencies: list[float] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.operations / self.seconds if self.seconds else 0.0
+
+    def percentile(self, share: float) -> float:
+        if not self.latencies:
+            return 0.0
+        ordered = sorted(self.latencies)
+        index = min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))
+        return ordered[index]
+
+
+Operation = Callable[[asyncpg.Connection, int], Awaitable[int]]
+
+
+async def run_clients(
+    name: str,
+    dsn: str,
+    *,
+    clients: int,
+    units: int,
+    operation: Operation,
+    progress: Callable[[int], None] | None = None,
+) -> Measurement:
+    """``clients`` connections share ``units`` units of work; each unit returns how many operations it did."""
+    measurement = Measurement(name)
+    connections = [await asyncpg.connect(dsn) for _ in range(clients)]
+    next_unit = 0
+    lock = asyncio.Lock()
+
+    async def client(connection: asyncpg.Connection) -> None:
+        nonlocal next_unit
+        while True:
+            async with lock:
+                unit = next_unit
+                next_unit += 1
+            if unit >= units:
+                return
+            started = time.perf_counter()
+            try:
+                done = await operation(connection, unit)
+            except asyncpg.PostgresError:
+                measurement.errors += 1
+                continue
+            measurement.latencies.append(time.perf_counter() - started)
+            measurement.operations += done
+            if progress:
+                progress(1)
+
+    started = time.perf_counter()
+    try:
+        await asyncio.gather(*(client(connection) for connection in connections))
+    finally:
+        measurement.seconds = time.perf_counter() - started
+        for connection in connections:
+            await connection.close()
+    return measurement
+
+
+def _with_database(dsn: str, name: str) -> str:
+    base, _, query = dsn.partition("?")
+    return f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
+
+
+@asynccontextmanager
+async def scratch_database(database_url: str, *, keep: bool = False) -> AsyncIterator[str]:
+    """A new database on the configured server, migrated to head; dropped afterwards unless ``keep``."""
+    from services.migrate import upgrade
+
+    name = f"bashan_bench_{secrets.token_hex(4)}"
+    admin_dsn = to_asyncpg_dsn(_with_database(database_url, "postgres"))
+    admin = await asyncpg.connect(admin_dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    url = _with_database(database_url, name)
+    try:
+        await upgrade(url)
+        yield url
+    finally:
+        if not keep:
+            admin = await asyncpg.connect(admin_dsn)
+            try:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            finally:
+                await admin.close()
+
+
+def bar_chart(rows: list[tuple[str, float]], *, unit: str, width: int = 40) -> str:
+    """A horizontal bar chart in text, scaled to the largest value."""
+    if not rows:
+        return ""
+    top = max(value for _, value in rows) or 1.0
+    label_width = max(len(label) for label, _ in rows)
+    lines = []
+    for label, value in rows:
+        filled = value / top * width
+        bar = "█" * int(filled) + ("▌" if filled - int(filled) >= 0.5 else "")
+        lines.append(f"{label:<{label_width}} │{bar:<{width + 1}} {value:,.0f} {unit}")
+    return "\n".join(lines)
+
+
+class Progress:
+    """A one-line progress bar on stderr, for people watching a long run; silent when stderr is not a terminal."""
+
+    def __init__(self, label: str, total: int) -> None:
+        self.label = label
+        self.total = max(total, 1)
+        self.done = 0
+        self._last = 0.0
+        self._tty = sys.stderr.isatty()
+
+    def advance(self, amount: int = 1) -> None:
+        self.done += amount
+        now = time.monotonic()
+        if self._tty and (now - self._last > 0.1 or self.done >= self.total):
+            self._last = now
+            share = min(self.done / self.total, 1.0)
+            bar = "█" * int(share * 30)
+            sys.stderr.write(f"\r{self.label:<28} │{bar:<30}│ {share:6.1%}")
+            if self.done >= self.total:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+
+    def finish(self) -> None:
+        if self.done < self.total:
+            self.advance(self.total - self.done)
+
+
+async def baseline_inserts(dsn: str, *, clients: int, transactions: int) -> Measurement:
+    """The yardstick: single-row INSERT transactions on a plain table of the same database."""
+    setup = await asyncpg.connect(dsn)
+    try:
+        # A plain logged table with a primary key: the cheapest durable commit the database can do.
+        await setup.execute(
+            "CREATE TABLE IF NOT EXISTS bench_baseline (id bigserial PRIMARY KEY, amount bigint NOT NULL)"
+        )
+    finally:
+        await setup.close()
+    progress = Progress("baseline INSERT", transactions)
+
+    async def insert(connection: asyncpg.Connection, unit: int) -> int:
+        await connection.execute("INSERT INTO bench_baseline (amount) VALUES ($1)", unit + 1)
+        return 1
+
+    measurement = await run_clients(
+        "baseline: 1-row INSERT", dsn, clients=clients, units=transactions, operation=insert, progress=progress.advance
+    )
+    progress.finish()
+    return measurement
