@@ -1,0 +1,1 @@
+"""The ledger's pure rules: result codes, transfer flags, sealing (canonical encoding, Merkle roots), serial ranges."""

@@ -1,0 +1,67 @@
+"""A small ledger world: a currency and a credit batch, an issuance source and holdings for two organisations."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from domain.identity.roles import Role
+from domain.ledger.codes import AssetKind, Purpose
+from services import ledger
+from services.db import unit_of_work
+from services.identity import service as identity
+
+
+@dataclass(frozen=True)
+class World:
+    cny: int
+    credits: int
+    organisations: tuple[uuid.UUID, uuid.UUID]
+    cny_source: int
+    cny_accounts: tuple[int, int]
+    cny_held: tuple[int, int]
+    credit_source: int
+    credit_accounts: tuple[int, int]
+    retired: int
+
+
+@pytest.fixture
+async def world(sessions: async_sessionmaker[AsyncSession]) -> World:
+    async with unit_of_work(sessions) as session:
+        orgs = []
+        for name in ("alpha", "beta"):
+            org = await identity.create_organisation(
+                session, name=f"{name} {uuid.uuid4().hex[:6]}", role=Role.ENTERPRISE, actor=None
+            )
+            orgs.append(org.id)
+        cny = await ledger.ensure_asset(session, code="CNY", kind=AssetKind.CURRENCY, name="Renminbi", unit="fen")
+        credits = await ledger.ensure_asset(
+            session, code="BSC-T1-2025", kind=AssetKind.CREDIT_BATCH, name="Test credits", unit="tCO2e"
+        )
+        cny_source = await ledger.open_account(session, asset_id=cny.id, owner_id=None, purpose=Purpose.ISSUANCE)
+        cny_accounts = [
+            await ledger.open_account(session, asset_id=cny.id, owner_id=org, purpose=Purpose.AVAILABLE) for org in orgs
+        ]
+        cny_held = [
+            await ledger.open_account(session, asset_id=cny.id, owner_id=org, purpose=Purpose.HELD) for org in orgs
+        ]
+        credit_source = await ledger.open_account(session, asset_id=credits.id, owner_id=None, purpose=Purpose.ISSUANCE)
+        credit_accounts = [
+            await ledger.open_account(session, asset_id=credits.id, owner_id=org, purpose=Purpose.AVAILABLE)
+            for org in orgs
+        ]
+        retired = await ledger.open_account(session, asset_id=credits.id, owner_id=None, purpose=Purpose.RETIRED)
+        return World(
+            cny.id,
+            credits.id,
+            (orgs[0], orgs[1]),
+            cny_source.id,
+            (cny_accounts[0].id, cny_accounts[1].id),
+            (cny_held[0].id, cny_held[1].id),
+            credit_source.id,
+            (credit_accounts[0].id, credit_accounts[1].id),
+            retired.id,
+        )
