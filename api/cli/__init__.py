@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli import demo, users
+from api.cli import bench, demo, users
 from services.config import get_settings
 from services.embedded import redact, resolve_servers
 
@@ -18,6 +18,7 @@ db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo.app, name="demo")
 app.add_typer(users.app, name="user")
+app.add_typer(bench.app, name="bench")
 
 
 @app.command()

@@ -1,0 +1,57 @@
+"""``bashan bench ...``: benchmarks that print their figures, a chart, and with --json a last line of JSON."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated
+
+import typer
+
+from services.config import get_settings
+from services.embedded import redact, resolve_servers
+
+app = typer.Typer(help="Benchmarks (figures beside a baseline measured in the same run).", no_args_is_help=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="end with one line of JSON")]
+KeepOption = Annotated[bool, typer.Option("--keep", help="keep the scratch database afterwards")]
+ScaleOption = Annotated[float, typer.Option("--scale", min=0.01, help="multiply every workload's size")]
+
+
+@app.command("ledger")
+def ledger(as_json: JsonOption = False, keep: KeepOption = False, scale: ScaleOption = 1.0) -> None:
+    """Transfers/s: single (8 clients), hot account, batches of 1,000, against single-row INSERTs."""
+    from services.bench import ledger as bench
+    from services.bench.common import bar_chart, scratch_database
+
+    servers = resolve_servers(get_settings())
+    try:
+        typer.echo(f"database: {servers.database_source} ({redact(servers.database_url)})")
+
+        async def main() -> bench.Report:
+            async with scratch_database(servers.database_url, keep=keep) as url:
+                typer.echo(f"scratch database: {url.rsplit('/', 1)[-1].split('?')[0]} (migrated to head)")
+                return await bench.run(url, bench.Sizes().scaled(scale))
+
+        report = asyncio.run(main())
+    finally:
+        servers.stop()
+
+    base = report.baseline.rate
+    typer.echo("")
+    typer.echo(f"{'row':<30} {'transfers':>10} {'per s':>10} {'p50 ms':>8} {'p99 ms':>8} {'vs baseline':>12}")
+    for row in report.rows:
+        ratio = f"{row.rate / base:.2f}x" if base else "-"
+        typer.echo(
+            f"{row.name:<30} {row.operations:>10,} {row.rate:>10,.0f} {row.percentile(0.5) * 1000:>8.2f} "
+            f"{row.percentile(0.99) * 1000:>8.2f} {ratio:>12}"
+        )
+    typer.echo("")
+    typer.echo(bar_chart([(row.name, row.rate) for row in report.rows], unit="/s"))
+    typer.echo("")
+    typer.echo(f"sealed {report.integrity.blocks_sealed} blocks; {report.integrity.verify}")
+    typer.echo(report.integrity.audit)
+    if as_json:
+        typer.echo(json.dumps(report.as_json()))
+    if not (report.integrity.audit_ok and report.integrity.verify_ok):
+        raise typer.Exit(code=1)

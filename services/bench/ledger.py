@@ -1,0 +1,239 @@
+"""``bashan bench ledger``: transfers per second through ``ledger_post``, beside a plain INSERT baseline.
+
+Rows, all in one run on one scratch database of the configured server:
+(a) single transfers, one per commit, 8 clients over many accounts; (b) the same on one hot account;
+(c) batches of 1,000 transfers per commit; (d) the baseline: single-row INSERT transactions from 8 clients.
+Then the sealer seals everything, and verify and audit must pass.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass
+
+import asyncpg
+from sqlalchemy import text
+
+from domain.identity.roles import Role
+from domain.ledger.codes import AssetKind, Purpose
+from domain.ledger.transfers import TransferSpec
+from services.bench.common import Measurement, Progress, baseline_inserts, run_clients
+from services.db import make_engine, make_sessionmaker, to_asyncpg_dsn, unit_of_work
+from services.identity.service import create_organisation
+from services.ledger import repository
+from services.ledger.posting import post_with_connection
+
+FUNDING = 10**12
+
+
+@dataclass(frozen=True)
+class Sizes:
+    accounts: int = 1_000
+    single: int = 20_000
+    hot: int = 5_000
+    batches: int = 60
+    batch_size: int = 1_000
+    baseline: int = 20_000
+    clients: int = 8
+
+    def scaled(self, factor: float) -> Sizes:
+        return Sizes(
+            accounts=self.accounts,
+            single=max(200, int(self.single * factor)),
+            hot=max(100, int(self.hot * factor)),
+            batches=max(4, int(self.batches * factor)),
+            batch_size=self.batch_size,
+            baseline=max(200, int(self.baseline * factor)),
+            clients=self.clients,
+        )
+
+
+@dataclass
+class Setup:
+    asset_id: int
+    accounts: list[int]
+    hot_account: int
+
+
+async def prepare(database_url: str, sizes: Sizes) -> Setup:
+    """A currency, an issuance source and funded holder accounts (funding is itself one batch per 1,000)."""
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        async with unit_of_work(make_sessionmaker(engine)) as session:
+            asset = await repository.ensure_asset(
+                session, code="BENCH-CNY", kind=AssetKind.CURRENCY, name="benchmark yuan", unit="fen"
+            )
+            source = await repository.open_account(session, asset_id=asset.id, owner_id=None, purpose=Purpose.ISSUANCE)
+            owner = await create_organisation(
+                session, name=f"benchmark holders {uuid.uuid4().hex[:8]}", role=Role.ENTERPRISE, actor=None
+            )
+            holders = []
+            for number in range(sizes.accounts + 1):
+                account = await repository.open_account(
+                    session, asset_id=asset.id, owner_id=owner.id, purpose=Purpose.AVAILABLE, sub_account=number
+                )
+                holders.append(account.id)
+    finally:
+        await engine.dispose()
+    connection = await asyncpg.connect(to_asyncpg_dsn(database_url))
+    try:
+        for start in range(0, len(holders), 1_000):
+            specs = [
+                TransferSpec(uuid.uuid4(), source.id, holder, FUNDING, "bench_fund", asset_id=asset.id)
+                for holder in holders[start : start + 1_000]
+            ]
+            results = await post_with_connection(connection, specs)
+            assert all(result.succeeded for result in results), "funding the benchmark accounts failed"
+    finally:
+        await connection.close()
+    return Setup(asset.id, holders[1:], holders[0])
+
+
+def _pair(rng: random.Random, accounts: list[int]) -> tuple[int, int]:
+    debit, credit = rng.sample(accounts, 2)
+    return debit, credit
+
+
+async def single_transfers(dsn: str, setup: Setup, sizes: Sizes, *, hot: bool) -> Measurement:
+    label = "hot account" if hot else "single transfers"
+    units = sizes.hot if hot else sizes.single
+    progress = Progress(label, units)
+    rng = random.Random(7 if hot else 3)
+
+    async def one(connection: asyncpg.Connection, _: int) -> int:
+        debit, credit = _pair(rng, setup.accounts)
+        if hot:
+            debit = setup.hot_account
+        spec = TransferSpec(uuid.uuid4(), debit, credit, rng.randint(1, 100), "bench", asset_id=setup.asset_id)
+        result = (await post_with_connection(connection, [spec]))[0]
+        if not result.succeeded:
+            raise RuntimeError(f"transfer refused: {result.code}")
+        return 1
+
+    measurement = await run_clients(
+        f"({'b' if hot else 'a'}) {label}",
+        dsn,
+        clients=sizes.clients,
+        units=units,
+        operation=one,
+        progress=progress.advance,
+    )
+    progress.finish()
+    return measurement
+
+
+async def batched_transfers(dsn: str, setup: Setup, sizes: Sizes, *, clients: int = 2) -> Measurement:
+    """Batches of ``batch_size`` per commit; each client works on its own half of the accounts (no lock waits)."""
+    progress = Progress("batched transfers", sizes.batches)
+    shards = [setup.accounts[index::clients] for index in range(clients)]
+    rngs = [random.Random(11 + index) for index in range(clients)]
+
+    async def batch(connection: asyncpg.Connection, unit: int) -> int:
+        shard, rng = shards[unit % clients], rngs[unit % clients]
+        specs = []
+        for _ in range(sizes.batch_size):
+            debit, credit = _pair(rng, shard)
+            specs.append(
+                TransferSpec(uuid.uuid4(), debit, credit, rng.randint(1, 100), "bench", asset_id=setup.asset_id)
+            )
+        results = await post_with_connection(connection, specs)
+        refused = [result for result in results if not result.succeeded]
+        if refused:
+            raise RuntimeError(f"{len(refused)} transfers refused, first: {refused[0].code}")
+        return len(specs)
+
+    measurement = await run_clients(
+        f"(c) batches of {sizes.batch_size:,}",
+        dsn,
+        clients=clients,
+        units=sizes.batches,
+        operation=batch,
+        progress=progress.advance,
+    )
+    progress.finish()
+    return measurement
+
+
+async def baseline(dsn: str, sizes: Sizes) -> Measurement:
+    measurement = await baseline_inserts(dsn, clients=sizes.clients, transactions=sizes.baseline)
+    measurement.name = "(d) baseline: 1-row INSERT"
+    return measurement
+
+
+@dataclass(frozen=True)
+class Integrity:
+    blocks_sealed: int
+    verify_ok: bool
+    verify: str
+    audit_ok: bool
+    audit: str
+
+
+async def seal_verify_audit(database_url: str) -> Integrity:
+    from services.ledger.auditor import audit
+    from services.ledger.sealer import seal, verify
+
+    engine = make_engine(database_url, pool_size=1)
+    sessions = make_sessionmaker(engine)
+    try:
+        sealed = 0
+        while True:
+            async with unit_of_work(sessions) as session:
+                written = await seal(session, block_size=1_000, max_blocks=50)
+            sealed += written
+            if written == 0:
+                break
+        async with sessions() as session:
+            verified = await verify(session)
+        async with sessions() as session:
+            await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+            audited = await audit(session)
+    finally:
+        await engine.dispose()
+    return Integrity(sealed, verified.ok, verified.describe(), audited.ok, audited.summary())
+
+
+@dataclass(frozen=True)
+class Report:
+    rows: list[Measurement]
+    baseline: Measurement
+    integrity: Integrity
+
+    def by_name(self, prefix: str) -> Measurement:
+        return next(row for row in self.rows if row.name.startswith(prefix))
+
+    def as_json(self) -> dict[str, object]:
+        single, hot, batched = self.by_name("(a)"), self.by_name("(b)"), self.by_name("(c)")
+        return {
+            "single_tps": round(single.rate, 1),
+            "hot_tps": round(hot.rate, 1),
+            "batched_tps": round(batched.rate, 1),
+            "baseline_tps": round(self.baseline.rate, 1),
+            "single_ratio": round(single.rate / self.baseline.rate, 3) if self.baseline.rate else None,
+            "hot_ratio": round(hot.rate / self.baseline.rate, 3) if self.baseline.rate else None,
+            "batched_ratio": round(batched.rate / self.baseline.rate, 3) if self.baseline.rate else None,
+            "single_p50_ms": round(single.percentile(0.5) * 1000, 3),
+            "single_p99_ms": round(single.percentile(0.99) * 1000, 3),
+            "hot_p99_ms": round(hot.percentile(0.99) * 1000, 3),
+            "batched_p99_ms": round(batched.percentile(0.99) * 1000, 3),
+            "errors": sum(row.errors for row in self.rows),
+            "blocks_sealed": self.integrity.blocks_sealed,
+            "audit_ok": self.integrity.audit_ok,
+            "verify_ok": self.integrity.verify_ok,
+        }
+
+
+async def run(database_url: str, sizes: Sizes) -> Report:
+    dsn = to_asyncpg_dsn(database_url)
+    setup = await prepare(database_url, sizes)
+    # The baseline runs first and the ledger rows right after, so all see the machine in the same state.
+    base = await baseline(dsn, sizes)
+    rows = [
+        await single_transfers(dsn, setup, sizes, hot=False),
+        await single_transfers(dsn, setup, sizes, hot=True),
+        await batched_transfers(dsn, setup, sizes),
+        base,
+    ]
+    integrity = await seal_verify_audit(database_url)
+    return Report(rows, base, integrity)
