@@ -33,13 +33,13 @@ async def _transfers_after(
     session: AsyncSession, after: tuple[int, int], *, below_xact: int | None, until: tuple[int, int] | None, limit: int
 ) -> list[SealedTransfer]:
     conditions = ["(xact_id, seq) > (CAST(CAST(:after_x AS text) AS xid8), :after_s)"]
-    params: dict[str, Any] = {"after_x": after[0], "after_s": after[1], "limit": limit}
+    params: dict[str, Any] = {"after_x": str(after[0]), "after_s": after[1], "limit": limit}
     if below_xact is not None:
         conditions.append("xact_id < CAST(CAST(:below AS text) AS xid8)")
-        params["below"] = below_xact
+        params["below"] = str(below_xact)
     if until is not None:
         conditions.append("(xact_id, seq) <= (CAST(CAST(:until_x AS text) AS xid8), :until_s)")
-        params.update(until_x=until[0], until_s=until[1])
+        params.update(until_x=str(until[0]), until_s=until[1])
     where = " AND ".join(conditions)  # fixed fragments only; every value is a bound parameter
     query = f"SELECT {_COLUMNS} FROM transfer WHERE {where} ORDER BY xact_id, seq LIMIT :limit"  # noqa: S608
     return [_sealed(row) for row in await session.execute(text(query), params)]
@@ -86,7 +86,7 @@ async def seal(session: AsyncSession, *, block_size: int = 1000, max_blocks: int
             ),
             {
                 "number": number,
-                "x": frontier[0],
+                "x": str(frontier[0]),
                 "seq": frontier[1],
                 "count": len(batch),
                 "ids": [item.id for item in batch],
