@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli import bench, demo, users
+from api.cli import bench, demo, ledger, users
 from services.config import get_settings
 from services.embedded import redact, resolve_servers
 
@@ -19,6 +19,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(demo.app, name="demo")
 app.add_typer(users.app, name="user")
 app.add_typer(bench.app, name="bench")
+app.add_typer(ledger.app, name="ledger")
 
 
 @app.command()
