@@ -1,0 +1,1 @@
+"""Forest carbon registry: methodologies, carbon accounting, eligibility, project lifecycle, serials, inventories."""
