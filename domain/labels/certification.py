@@ -46,6 +46,11 @@ S = CertificationState
 E = CertificationEvent
 
 
+def certificate_number(label_number: int, year: int, sequence: int) -> str:
+    """``BSEL-<certifier>-<year>-<sequence>``, e.g. BSEL-0421-2026-000017."""
+    return f"BSEL-{label_number:04d}-{year:04d}-{sequence:06d}"
+
+
 class Certification:
     """One producer's certification for one product, from application to its final state."""
 

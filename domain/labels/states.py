@@ -127,8 +127,3 @@ class Transition:
     actor: Actor
     at: datetime
     reason: str | None
-
-
-def certificate_number(label_number: int, year: int, sequence: int) -> str:
-    """``BSEL-<certifier>-<year>-<sequence>``, e.g. BSEL-0421-2026-000017."""
-    return f"BSEL-{label_number:04d}-{year:04d}-{sequence:06d}"
