@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services import idempotency
 from services.db import unit_of_work
+from services.ledger import jobs as ledger_jobs
 
 log = structlog.get_logger("bashan.workers")
 Sessions = async_sessionmaker[AsyncSession]
@@ -37,7 +38,11 @@ async def purge_idempotency_keys(sessions: Sessions) -> int:
 
 def default_jobs() -> list[PeriodicJob]:
     """Every periodic job of the platform; capabilities add theirs here."""
-    return [PeriodicJob("purge-idempotency-keys", 600, purge_idempotency_keys)]
+    return [
+        PeriodicJob("purge-idempotency-keys", 600, purge_idempotency_keys),
+        PeriodicJob("ledger-seal", ledger_jobs.SEAL_INTERVAL_SECONDS, ledger_jobs.seal_blocks),
+        PeriodicJob("ledger-expire-pendings", ledger_jobs.EXPIRE_INTERVAL_SECONDS, ledger_jobs.void_expired_pendings),
+    ]
 
 
 async def run_periodically(job: PeriodicJob, sessions: Sessions, stop: asyncio.Event) -> None:
