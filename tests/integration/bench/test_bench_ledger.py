@@ -1,0 +1,24 @@
+"""The ledger benchmark at a tiny size: it must run end to end, count what it did, and leave a ledger that audits."""
+
+from __future__ import annotations
+
+from services.bench import ledger as bench
+from services.bench.common import scratch_database
+from tests.conftest import ServerUrls
+
+
+async def test_bench_ledger_runs_and_reports_every_row(servers: ServerUrls) -> None:
+    sizes = bench.Sizes(accounts=20, single=60, hot=30, batches=4, batch_size=50, baseline=200, clients=4)
+    async with scratch_database(servers.database_url) as url:
+        report = await bench.run(url, sizes)
+    figures = report.as_json()
+    assert [row.name[:3] for row in report.rows] == ["(a)", "(b)", "(c)", "(d)"]
+    assert report.by_name("(a)").operations == 60
+    assert report.by_name("(b)").operations == 30
+    assert report.by_name("(c)").operations == 200
+    assert report.baseline.operations == 200
+    assert figures["errors"] == 0
+    assert figures["audit_ok"] is True
+    assert figures["verify_ok"] is True
+    assert {"single_tps", "hot_tps", "batched_tps", "baseline_tps"} <= figures.keys()
+    assert all(isinstance(figures[key], float) and figures[key] > 0 for key in ("single_tps", "baseline_tps"))
