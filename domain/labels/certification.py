@@ -27,7 +27,7 @@ from uuid import UUID
 
 from domain.errors import Forbidden, InvalidState, RuleViolation
 from domain.labels.accreditation import Accreditation, require_accreditation
-from domain.labels.scheme import Evaluation, Evidence, LabelScheme, OriginWithin, ProductCategory
+from domain.labels.scheme import Evaluation, Evidence, LabelScheme, OriginWithin, ProductCategory, add_months
 from domain.labels.states import (
     ASSESSMENT_ORDER,
     LIVE,
@@ -107,8 +107,22 @@ class Certification:
 
     @property
     def is_live(self) -> bool:
-        """Labels of this certification verify as valid."""
+        """The state lets labels be used; see ``valid_on`` for the date as well."""
         return self.state in LIVE
+
+    def valid_on(self, on: date) -> bool:
+        """Live and within validity: true even before the sweep has caught up with an expiry, false after it."""
+        return self.is_live and self.valid_until is not None and on <= self.valid_until
+
+    def certificate_year(self, on: date) -> tuple[date, date]:
+        """The certificate year containing ``on`` (first and last day): annual volumes are counted per such year."""
+        assert self.valid_from is not None, "only issued certifications have certificate years"
+        years = max(0, (on.year - self.valid_from.year) - 1)
+        while add_months(self.valid_from, 12 * (years + 1)) <= on:
+            years += 1
+        return add_months(self.valid_from, 12 * years), add_months(self.valid_from, 12 * (years + 1)) - timedelta(
+            days=1
+        )
 
     def _apply(
         self,
