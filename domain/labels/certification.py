@@ -117,12 +117,11 @@ class Certification:
     def certificate_year(self, on: date) -> tuple[date, date]:
         """The certificate year containing ``on`` (first and last day): annual volumes are counted per such year."""
         assert self.valid_from is not None, "only issued certifications have certificate years"
-        years = max(0, (on.year - self.valid_from.year) - 1)
-        while add_months(self.valid_from, 12 * (years + 1)) <= on:
+        start = self.valid_from
+        years = max(0, on.year - start.year - 1)
+        while add_months(start, 12 * (years + 1)) <= on:
             years += 1
-        return add_months(self.valid_from, 12 * years), add_months(self.valid_from, 12 * (years + 1)) - timedelta(
-            days=1
-        )
+        return add_months(start, 12 * years), add_months(start, 12 * (years + 1)) - timedelta(days=1)
 
     def _apply(
         self,
