@@ -168,6 +168,8 @@ class MonitoringInputs:
 
 def uncertainty_share(precision: Decimal | None, threshold: Decimal, mode: UncertaintyMode) -> Decimal:
     """The share of net removals deducted for sampling uncertainty (rule 4)."""
+    if precision is not None and precision < 0:
+        raise RuleViolation("a sampling precision cannot be negative", code="invalid_input")
     if precision is None or precision <= threshold:
         return ZERO
     if precision >= 1:
@@ -208,6 +210,7 @@ def calculate_parcel_stock(
     methodology: Methodology, species: str, area_mu: Decimal, volume_per_mu_m3: Decimal
 ) -> CalculationRecord:
     """The carbon stock of one parcel, as a sealed record."""
+    methodology.require_usable()
     parameters = {"species": _used_species(methodology, [species])}
     inputs = {"species": species, "area_mu": area_mu, "volume_per_mu_m3": volume_per_mu_m3}
     return _parcel_stock_record(methodology.reference, parameters, inputs)

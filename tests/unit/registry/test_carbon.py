@@ -19,7 +19,7 @@ from domain.registry.carbon import (
     recompute,
     uncertainty_share,
 )
-from domain.registry.methodology import DEFAULT_METHODOLOGY, Methodology, UncertaintyMode
+from domain.registry.methodology import DEFAULT_METHODOLOGY, Methodology, MethodologyStatus, UncertaintyMode
 from domain.registry.records import CalculationRecord, canonical_bytes, canonical_decimal
 
 D = Decimal
@@ -142,6 +142,8 @@ def test_co2e_conversion_rounds_half_up_to_the_gram() -> None:
         ({"carried_in": D(1)}, r"\[0, 1\)"),
         ({"leakage": D(-1)}, "leakage cannot be negative"),
         ({"sampling_precision": D(1)}, "100 %"),
+        ({"sampling_precision": D("-0.1")}, "cannot be negative"),
+        ({"buffer_share": D(1)}, r"buffer share must be in \[0, 1\)"),
         (
             {
                 "parcels": (
@@ -211,3 +213,14 @@ def test_floats_never_enter_a_record() -> None:
         canonical_bytes({"x": 0.1})
     with pytest.raises(RuleViolation, match="decimal number"):
         calculate_parcel_stock(DEFAULT_METHODOLOGY, "oak", 1.5, D(1))  # type: ignore[arg-type]
+
+
+def test_a_superseded_version_refuses_new_calculations_but_its_records_still_recompute() -> None:
+    record = calculate_monitoring_period(DEFAULT_METHODOLOGY, worked_example())
+    superseded = dataclasses.replace(DEFAULT_METHODOLOGY, status=MethodologyStatus.SUPERSEDED)
+    with pytest.raises(RuleViolation, match="is superseded, not active") as caught:
+        calculate_monitoring_period(superseded, worked_example())
+    assert caught.value.code == "methodology_inactive"
+    with pytest.raises(RuleViolation, match="is superseded"):
+        calculate_parcel_stock(superseded, "oak", D(1), D(1))
+    assert recompute(record)
