@@ -43,6 +43,9 @@ def serve(
         typer.echo(f"redis:    {servers.redis_source} ({redact(servers.redis_url)})")
         upgrade_sync(servers.database_url)
         typer.echo("schema migrated to head")
+        from services.registry.methodologies import seed_database
+
+        asyncio.run(seed_database(servers.database_url))
         if load_demo:
             asyncio.run(demo.load(servers.database_url))
         typer.echo(f"serving on http://{host}:{port}  (docs: http://{host}:{port}/docs)")

@@ -47,6 +47,9 @@ class DemoLogin:
 
 async def load(database_url: str, *, quiet: bool = False) -> list[DemoLogin]:
     """Create what is missing (safe to run again); every run prints a fresh API key per organisation."""
+    from services.registry.methodologies import seed_database
+
+    await seed_database(database_url)
     engine = make_engine(database_url, pool_size=2)
     sessions = make_sessionmaker(engine)
     logins: list[DemoLogin] = []

@@ -1,0 +1,234 @@
+"""Public, login-free reads of the registry, rate-limited per client address: methodology versions, projects past
+validation, issuances with their calculation records (and a recomputation check), retirements with certificates,
+serial lookup and the city's carbon stock report with its chart."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from api.deps import ReadSession, State
+from api.pagination import Page, PageParams, make_page, page_params
+from api.problems import problem_responses
+from api.ratelimit import limit_per_minute, public_limit
+from api.routers import registry_schemas as schemas
+from domain.errors import NotFound
+from domain.registry.carbon import co2e_from_carbon
+from services.registry import access, credits, inventory, issuance, methodologies, projects
+
+router = APIRouter(
+    prefix="/v1/public",
+    tags=["public"],
+    dependencies=[Depends(limit_per_minute("public", public_limit))],
+    responses=problem_responses(429),
+)
+Pages = Annotated[PageParams, Depends(page_params)]
+READ_PROBLEMS = problem_responses(400, 404)
+
+
+@router.get("/methodologies", summary="Methodology versions", responses=READ_PROBLEMS)
+async def list_methodologies(session: ReadSession, page: Pages) -> Page[schemas.MethodologyRead]:
+    after = page.after_as(int)
+    rows = await methodologies.list_versions(session, after=after[0] if after else None, limit=page.limit + 1)
+    items = [schemas.MethodologyRead.model_validate(row) for row in rows]
+    return make_page(items, page.limit, lambda item: (item.id,))
+
+
+@router.get("/methodologies/{code}/{version}", summary="One methodology version", responses=READ_PROBLEMS)
+async def get_methodology(code: str, version: int, session: ReadSession) -> schemas.MethodologyRead:
+    return schemas.MethodologyRead.model_validate(await methodologies.get_version(session, code, version))
+
+
+@router.get("/projects", summary="Projects in public notice or later", responses=READ_PROBLEMS)
+async def list_projects(session: ReadSession, page: Pages) -> Page[schemas.ProjectRead]:
+    after = page.after_as(str)
+    rows = await projects.list_projects(session, None, after=after[0] if after else None, limit=page.limit + 1)
+    items = [schemas.ProjectRead.model_validate(row) for row in rows]
+    return make_page(items, page.limit, lambda item: (item.code,))
+
+
+@router.get("/projects/{project_id}", summary="One public project", responses=READ_PROBLEMS)
+async def get_project(project_id: uuid.UUID, session: ReadSession) -> schemas.ProjectRead:
+    return schemas.ProjectRead.model_validate(await access.load_project(session, project_id, None))
+
+
+@router.get("/issuances", summary="Issuances, oldest first", responses=READ_PROBLEMS)
+async def list_issuances(
+    session: ReadSession,
+    page: Pages,
+    project_code: Annotated[str | None, Query(max_length=20, pattern=r"^BZ-[A-Z]{2}-\d{4}$")] = None,
+) -> Page[schemas.IssuanceRead]:
+    after = page.after_as(datetime.fromisoformat, uuid.UUID)
+    rows = await issuance.list_issuances(
+        session,
+        project_code=project_code,
+        after=(after[0], after[1]) if after else None,
+        limit=page.limit + 1,
+    )
+    items = [schemas.IssuanceRead.of(row, project) for row, project in rows]
+    return make_page(items, page.limit, lambda item: (item.created_at.isoformat(), str(item.id)))
+
+
+async def _issuance(session: ReadSession, issuance_id: uuid.UUID) -> schemas.IssuanceRead:
+    row = await issuance.get_issuance(session, issuance_id)
+    project = await access.load_project(session, row.project_id, None)
+    return schemas.IssuanceRead.of(row, project, with_record=True)
+
+
+@router.get("/issuances/{issuance_id}", summary="One issuance with its calculation record", responses=READ_PROBLEMS)
+async def get_issuance(issuance_id: uuid.UUID, session: ReadSession) -> schemas.IssuanceRead:
+    return await _issuance(session, issuance_id)
+
+
+@router.get(
+    "/issuances/{issuance_id}/recompute",
+    summary="Recompute the issuance's calculation record and say whether it matches",
+    responses=READ_PROBLEMS,
+)
+async def recompute_issuance(issuance_id: uuid.UUID, session: ReadSession) -> schemas.RecomputeRead:
+    row = await issuance.get_issuance(session, issuance_id)
+    hash_matches, recomputed = issuance.recompute(row)
+    return schemas.RecomputeRead(
+        issuance_id=row.id, sha256=row.calculation_sha256, hash_matches=hash_matches, recomputed_matches=recomputed
+    )
+
+
+@router.get("/retirements", summary="Retirements, oldest first", responses=READ_PROBLEMS)
+async def list_retirements(session: ReadSession, page: Pages, state: State) -> Page[schemas.RetirementRead]:
+    after = page.after_as(datetime.fromisoformat, uuid.UUID)
+    rows = await credits.list_retirements(session, after=(after[0], after[1]) if after else None, limit=page.limit + 1)
+    base = state.settings.public_base_url
+    items = [schemas.RetirementRead.of(row, project, base) for row, project in rows]
+    return make_page(items, page.limit, lambda item: (item.created_at.isoformat(), str(item.id)))
+
+
+@router.get(
+    "/retirements/{number}",
+    summary="Verify a retirement: serial ranges, beneficiary, project and vintage",
+    responses=READ_PROBLEMS,
+)
+async def get_retirement(number: str, session: ReadSession, state: State) -> schemas.RetirementRead:
+    row, project = await credits.get_retirement(session, number)
+    return schemas.RetirementRead.of(row, project, state.settings.public_base_url)
+
+
+@router.get(
+    "/retirements/{number}/certificate.pdf",
+    summary="The retirement certificate (PDF, Chinese and English, QR code to the verification page)",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}, **READ_PROBLEMS},
+)
+async def retirement_certificate(number: str, session: ReadSession, state: State) -> Response:
+    row, project = await credits.get_retirement(session, number)
+    pdf = credits.certificate_pdf(row, project, state.settings)
+    headers = {"Content-Disposition": f'inline; filename="{row.number}.pdf"'}
+    return Response(pdf, media_type="application/pdf", headers=headers)
+
+
+@router.get("/serials/{block}", summary="Where a serial is now and its history", responses=READ_PROBLEMS)
+async def lookup_serial(block: str, session: ReadSession) -> schemas.SerialRead:
+    found = await credits.lookup(session, block)
+    return schemas.SerialRead(
+        block=found.block,
+        asset_code=found.asset_code,
+        serial=found.serial,
+        state=found.state,
+        retirement_number=found.retirement_number,
+        history=found.history,
+    )
+
+
+class StockLineRead(BaseModel):
+    district_code: str
+    district: str
+    species: str
+    sub_compartments: int
+    area_mu: str
+    carbon_t_c: str
+    co2e_t: str
+
+
+class StockTotalRead(BaseModel):
+    name: str
+    carbon_t_c: str
+    co2e_t: str
+
+
+class StockReportRead(BaseModel):
+    methodology: dict[str, object]
+    total_area_mu: str
+    total_carbon_t_c: str
+    total_co2e_t: str
+    by_district: list[StockTotalRead]
+    by_species: list[StockTotalRead]
+    lines: list[StockLineRead]
+
+
+async def _report(session: ReadSession, code: str, version: int | None) -> inventory.StockReport:
+    if version is None:
+        row = await methodologies.active_version(session, code)
+    else:
+        row = await methodologies.get_version(session, code, version)
+    return await inventory.stock_report(session, methodologies.to_domain(row))
+
+
+MethodologyCode = Annotated[str, Query(max_length=40)]
+MethodologyVersion = Annotated[int | None, Query(ge=1)]
+
+
+@router.get(
+    "/inventory/carbon-stock",
+    summary="Carbon stock of the imported inventory by district and species (t C and t CO2e)",
+    responses=READ_PROBLEMS,
+)
+async def carbon_stock(
+    session: ReadSession, methodology: MethodologyCode = "CCER-14-001-V01", version: MethodologyVersion = None
+) -> StockReportRead:
+    report = await _report(session, methodology, version)
+    total = report.total_carbon_t_c
+    return StockReportRead(
+        methodology=report.methodology,
+        total_area_mu=str(report.total_area_mu),
+        total_carbon_t_c=str(total),
+        total_co2e_t=str(co2e_from_carbon(total)),
+        by_district=[
+            StockTotalRead(name=name, carbon_t_c=str(c), co2e_t=str(e))
+            for name, (c, e) in report.totals_by(lambda row: row.district_code).items()
+        ],
+        by_species=[
+            StockTotalRead(name=name, carbon_t_c=str(c), co2e_t=str(e))
+            for name, (c, e) in report.totals_by(lambda row: row.species).items()
+        ],
+        lines=[
+            StockLineRead(
+                district_code=row.district_code,
+                district=row.district,
+                species=row.species,
+                sub_compartments=row.sub_compartments,
+                area_mu=str(row.area_mu),
+                carbon_t_c=str(row.carbon_t_c),
+                co2e_t=str(row.co2e_t),
+            )
+            for row in report.rows
+        ],
+    )
+
+
+@router.get(
+    "/inventory/carbon-stock.svg",
+    summary="Chart of the carbon stock by district and species (SVG)",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}}, **READ_PROBLEMS},
+)
+async def carbon_stock_chart(
+    session: ReadSession, methodology: MethodologyCode = "CCER-14-001-V01", version: MethodologyVersion = None
+) -> Response:
+    report = await _report(session, methodology, version)
+    if not report.rows:
+        raise NotFound("the inventory is empty: import sub-compartments first", code="inventory_empty")
+    return Response(inventory.stock_chart_svg(report), media_type="image/svg+xml")
