@@ -55,3 +55,41 @@ def ledger(as_json: JsonOption = False, keep: KeepOption = False, scale: ScaleOp
         typer.echo(json.dumps(report.as_json()))
     if not (report.integrity.audit_ok and report.integrity.verify_ok):
         raise typer.Exit(code=1)
+
+
+@app.command("inventory")
+def inventory(
+    as_json: JsonOption = False,
+    keep: KeepOption = False,
+    rows: Annotated[int, typer.Option(min=1_000, help="rows for the computation")] = 1_000_000,
+    import_rows: Annotated[int, typer.Option(min=1_000, help="rows for the CSV import")] = 200_000,
+) -> None:
+    """Carbon stock of 1,000,000 sub-compartments (target <= 2 s) and CSV import rows/s, beside their baselines."""
+    from services.bench import inventory as bench
+    from services.bench.common import bar_chart, scratch_database
+
+    compute, touch, area, carbon = bench.measure_compute(rows)
+    servers = resolve_servers(get_settings())
+    try:
+        typer.echo(f"database: {servers.database_source} ({redact(servers.database_url)})")
+
+        async def main() -> tuple[float, float]:
+            async with scratch_database(servers.database_url, keep=keep) as url:
+                return await bench.measure_import(url, import_rows)
+
+        import_rate, copy_rate = asyncio.run(main())
+    finally:
+        servers.stop()
+    report = bench.InventoryReport(rows, compute, touch, import_rows, import_rate, copy_rate, area, carbon)
+    figures = report.as_json()
+    typer.echo("")
+    typer.echo(f"carbon stock of {rows:,} sub-compartments: {compute:.3f} s ({area} mu, {carbon} t C)")
+    typer.echo(f"  baseline, one pass adding up the areas: {touch:.3f} s  ({figures['compute_ratio_to_touch']}x)")
+    typer.echo(f"  per million rows: {figures['compute_1m_seconds']} s (target <= 2 s)")
+    typer.echo(
+        f"CSV import of {import_rows:,} rows: {import_rate:,.0f} rows/s; raw COPY baseline {copy_rate:,.0f} rows/s"
+    )
+    typer.echo("")
+    typer.echo(bar_chart([("validated import", import_rate), ("raw COPY baseline", copy_rate)], unit="rows/s"))
+    if as_json:
+        typer.echo(json.dumps(figures))

@@ -149,3 +149,43 @@ def stock(
     output = Console()
     print_stock(output if output.is_terminal else Console(width=120), totals)
     typer.echo(f"{len(builder.columns):,} sub-compartments; carbon stock computed in {elapsed:.3f} s")
+
+
+@app.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(help="sub-compartment CSV", exists=True, dir_okay=False, readable=True)],
+) -> None:
+    """Load a sub-compartment CSV into the database: every row or none; a bad row is named with its line and field."""
+    import asyncio
+
+    import asyncpg
+
+    from services.config import get_settings
+    from services.db import to_asyncpg_dsn
+    from services.embedded import resolve_servers
+    from services.inventory.importer import import_csv
+    from services.migrate import upgrade_sync
+
+    console = Console(stderr=True)
+    expected = _count_lines(file) - 1
+    servers = resolve_servers(get_settings())
+    try:
+        upgrade_sync(servers.database_url)
+
+        async def run() -> float:
+            connection = await asyncpg.connect(to_asyncpg_dsn(servers.database_url))
+            try:
+                with _progress(console, expected >= PROGRESS_FROM_ROWS) as progress:
+                    task = progress.add_task(f"importing {file.name}", total=expected)
+                    result = await import_csv(connection, file, progress=lambda n: progress.advance(task, n))
+                return result.rows_per_second
+            finally:
+                await connection.close()
+
+        rate = asyncio.run(run())
+    except DomainError as error:
+        typer.echo(f"{file}: {error.detail}; nothing was imported", err=True)
+        raise typer.Exit(code=1) from None
+    finally:
+        servers.stop()
+    typer.echo(f"imported {expected:,} sub-compartments from {file} ({rate:,.0f} rows/s)")

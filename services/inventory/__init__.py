@@ -1,0 +1,1 @@
+"""Forest inventories in the database: bulk import of sub-compartment CSV files."""
