@@ -75,9 +75,10 @@ async def moved_ranges(session: AsyncSession, transfer_id: uuid.UUID) -> list[li
 
 
 async def _claim_periods(
-    session: AsyncSession, issuance_id: uuid.UUID, parcel_keys: list[str], start: date, end: date
+    session: AsyncSession, issuance_id: uuid.UUID, project_id: uuid.UUID, parcel_keys: list[str], start: date, end: date
 ) -> None:
-    parcels = (await session.execute(select(Parcel).where(Parcel.parcel_key.in_(parcel_keys), Parcel.active))).scalars()
+    query = select(Parcel).where(Parcel.project_id == project_id, Parcel.parcel_key.in_(parcel_keys))
+    parcels = (await session.execute(query)).scalars()
     try:
         for parcel in sorted(parcels, key=lambda item: item.parcel_key):  # sorted: the same lock order everywhere
             session.add(
@@ -115,9 +116,8 @@ async def approve_issuance(session: AsyncSession, principal: Principal, report_i
         methodologies.to_domain(methodology_row), MonitoringInputs.from_dict(inputs)
     )
     issuance_id = uuid.uuid4()
-    await _claim_periods(
-        session, issuance_id, [item["parcel_id"] for item in inputs["parcels"]], report.period_start, report.period_end
-    )
+    keys = [item["parcel_id"] for item in inputs["parcels"]]
+    await _claim_periods(session, issuance_id, project.id, keys, report.period_start, report.period_end)
     vintage = report.period_end.year
     asset = await credit_asset(session, project, vintage)
     issued, buffer = int(calculation.outputs["issued"]), int(calculation.outputs["buffer"])

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.errors import NotFound, RuleViolation
+from domain.errors import Conflict, NotFound, RuleViolation
 from domain.registry.carbon import MonitoringInputs, calculate_monitoring_period
 from domain.registry.project import ProjectAction, ProjectState
 from domain.registry.records import canonical_decimal
@@ -142,7 +142,7 @@ async def _refuse_credited(session: AsyncSession, parcel_ids: list[uuid.UUID], s
         )
     ).first()
     if clash is not None:
-        raise RuleViolation(
+        raise Conflict(
             f"parcel {clash[0]} was already credited for {clash[1]} to {clash[2]}", code="period_already_credited"
         )
 
