@@ -59,6 +59,24 @@ async def _last_block(session: AsyncSession) -> tuple[int, tuple[int, int], byte
     return int(row.number), (int(row.x), int(row.last_seq)), bytes(row.hash)
 
 
+# The sealing horizon: every transaction with a smaller id has ended, or runs in another database (and so can never
+# write a transfer here). Transaction ids are cluster-wide, so the plain snapshot xmin would let any long transaction
+# in any other database of the server hold sealing back. A running id is skipped only when pg_stat_activity shows it
+# belongs to another database; an id it cannot place (hidden, prepared, just ended) counts as ours, which is safe.
+HORIZON = text(
+    """
+    SELECT coalesce(
+        (SELECT min(x::text::bigint) FROM pg_snapshot_xip(s) AS x
+          WHERE NOT EXISTS (
+                SELECT 1 FROM pg_stat_activity a
+                 WHERE a.datname <> current_database() AND a.backend_xid IS NOT NULL
+                   AND a.backend_xid::text::bigint = x::text::bigint % 4294967296)),
+        pg_snapshot_xmax(s)::text::bigint)
+      FROM pg_current_snapshot() AS s
+    """
+)
+
+
 async def seal(session: AsyncSession, *, block_size: int = 1000, max_blocks: int = 100) -> int:
     """Seal what can be sealed now, in blocks of at most ``block_size``; returns the number of blocks written.
 
@@ -66,7 +84,7 @@ async def seal(session: AsyncSession, *, block_size: int = 1000, max_blocks: int
     """
     if not await session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SEALER_LOCK}):
         return 0
-    horizon = int(await session.scalar(text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")) or 0)
+    horizon = int(await session.scalar(HORIZON) or 0)
     number, frontier, previous = await _last_block(session)
     written = 0
     while written < max_blocks:
