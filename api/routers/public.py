@@ -19,6 +19,7 @@ from api.ratelimit import limit_per_minute, public_limit
 from api.routers import registry_schemas as schemas
 from domain.errors import NotFound
 from domain.registry.carbon import co2e_from_carbon
+from domain.registry.records import canonical_decimal as plain
 from services.registry import access, credits, inventory, issuance, methodologies, projects
 
 router = APIRouter(
@@ -193,15 +194,15 @@ async def carbon_stock(
     total = report.total_carbon_t_c
     return StockReportRead(
         methodology=report.methodology,
-        total_area_mu=str(report.total_area_mu),
-        total_carbon_t_c=str(total),
-        total_co2e_t=str(co2e_from_carbon(total)),
+        total_area_mu=plain(report.total_area_mu),
+        total_carbon_t_c=plain(total),
+        total_co2e_t=plain(co2e_from_carbon(total)),
         by_district=[
-            StockTotalRead(name=name, carbon_t_c=str(c), co2e_t=str(e))
+            StockTotalRead(name=name, carbon_t_c=plain(c), co2e_t=plain(e))
             for name, (c, e) in report.totals_by(lambda row: row.district_code).items()
         ],
         by_species=[
-            StockTotalRead(name=name, carbon_t_c=str(c), co2e_t=str(e))
+            StockTotalRead(name=name, carbon_t_c=plain(c), co2e_t=plain(e))
             for name, (c, e) in report.totals_by(lambda row: row.species).items()
         ],
         lines=[
@@ -210,9 +211,9 @@ async def carbon_stock(
                 district=row.district,
                 species=row.species,
                 sub_compartments=row.sub_compartments,
-                area_mu=str(row.area_mu),
-                carbon_t_c=str(row.carbon_t_c),
-                co2e_t=str(row.co2e_t),
+                area_mu=plain(row.area_mu),
+                carbon_t_c=plain(row.carbon_t_c),
+                co2e_t=plain(row.co2e_t),
             )
             for row in report.rows
         ],
