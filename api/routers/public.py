@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from html import escape
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 
 from api.deps import ReadSession, State
@@ -110,12 +111,41 @@ async def list_retirements(session: ReadSession, page: Pages, state: State) -> P
 
 @router.get(
     "/retirements/{number}",
-    summary="Verify a retirement: serial ranges, beneficiary, project and vintage",
-    responses=READ_PROBLEMS,
+    summary="Verify a retirement: serial ranges, beneficiary, project and vintage (HTML for browsers)",
+    response_model=schemas.RetirementRead,
+    responses={200: {"content": {"text/html": {}}}, **READ_PROBLEMS},
 )
-async def get_retirement(number: str, session: ReadSession, state: State) -> schemas.RetirementRead:
+async def get_retirement(number: str, session: ReadSession, state: State, request: Request) -> Response:
     row, project = await credits.get_retirement(session, number)
-    return schemas.RetirementRead.of(row, project, state.settings.public_base_url)
+    read = schemas.RetirementRead.of(row, project, state.settings.public_base_url)
+    # The certificate's QR code leads a phone's browser here: people get a page, programs get JSON.
+    if "text/html" in request.headers.get("accept", ""):
+        return HTMLResponse(_verification_page(read))
+    return JSONResponse(read.model_dump(mode="json"))
+
+
+def _verification_page(read: schemas.RetirementRead) -> str:
+    rows = [
+        ("证书编号 Certificate", read.number),
+        ("受益方 Beneficiary", read.beneficiary),
+        ("用途 Purpose", read.purpose),
+        ("声明期间 Claim period", f"{read.claim_start} – {read.claim_end}"),
+        ("项目 Project", f"{read.project_code} {read.project_name}"),
+        ("年份 Vintage", str(read.vintage)),
+        ("数量 Quantity", f"{read.quantity:,} t CO2e"),
+        ("注销时间 Retired at", read.created_at.isoformat(timespec="seconds")),
+    ]
+    cells = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
+    serials = "".join(f"<li><code>{escape(block)}</code></li>" for block in read.serials)
+    return (
+        '<!doctype html><html lang="zh"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<title>{escape(read.number)}</title></head><body style="font-family:sans-serif;max-width:46rem;margin:auto">'
+        "<h1>碳信用注销证明 · Retirement verified</h1>"
+        "<p>This retirement is on record in the Bashan Exchange registry; its credits can never be used again.</p>"
+        f"<table>{cells}</table><h2>序列号 Serial ranges</h2><ul>{serials}</ul>"
+        f'<p><a href="{escape(read.certificate_url)}">证书 PDF certificate</a></p></body></html>'
+    )
 
 
 @router.get(
