@@ -14,7 +14,7 @@ from api import problems
 from api.logging import configure_logging
 from api.metrics import Metrics
 from api.middleware import RequestMiddleware
-from api.routers import auth, health, identity, ledger, public, registry
+from api.routers import auth, health, identity, labels, ledger, public, registry
 from api.state import AppState
 from services.config import Settings, get_settings
 from services.db import make_engine, make_sessionmaker
@@ -115,4 +115,6 @@ def create_app(settings: Settings | None = None, servers: EmbeddedServers | None
     app.include_router(registry.router)
     app.include_router(public.router)
     app.include_router(ledger.router)
+    app.include_router(labels.router)
+    app.include_router(labels.public_router)
     return app

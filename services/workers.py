@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services import idempotency
 from services.db import unit_of_work
+from services.labels import surveillance as labels_surveillance
 from services.ledger import jobs as ledger_jobs
 
 log = structlog.get_logger("bashan.workers")
@@ -42,6 +43,7 @@ def default_jobs() -> list[PeriodicJob]:
         PeriodicJob("purge-idempotency-keys", 600, purge_idempotency_keys),
         PeriodicJob("ledger-seal", ledger_jobs.SEAL_INTERVAL_SECONDS, ledger_jobs.seal_blocks),
         PeriodicJob("ledger-expire-pendings", ledger_jobs.EXPIRE_INTERVAL_SECONDS, ledger_jobs.void_expired_pendings),
+        PeriodicJob("labels-surveillance", labels_surveillance.SWEEP_INTERVAL_SECONDS, labels_surveillance.sweep_job),
     ]
 
 

@@ -1,0 +1,1 @@
+"""Eco-label use cases: schemes, accreditation, certification, surveillance, code batches, verification, lots."""
