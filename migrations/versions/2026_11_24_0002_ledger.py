@@ -52,6 +52,8 @@ CREATE TABLE account (
     credits_must_not_exceed_debits boolean NOT NULL DEFAULT false,
     retired boolean NOT NULL DEFAULT false,
     holds_serials boolean NOT NULL DEFAULT false,
+    -- the asset is a credit batch (copied from it, so posting need not read the asset)
+    serialized boolean NOT NULL DEFAULT false,
     debits_posted bigint NOT NULL DEFAULT 0,
     credits_posted bigint NOT NULL DEFAULT 0,
     debits_pending bigint NOT NULL DEFAULT 0,
@@ -77,7 +79,8 @@ CREATE TABLE account (
     CONSTRAINT ck_account_retired_never_debited
         CHECK (NOT retired OR (debits_posted = 0 AND debits_pending = 0)),
     CONSTRAINT ck_account_holds_serials_non_negative
-        CHECK (NOT holds_serials OR debits_must_not_exceed_credits OR retired)
+        CHECK (NOT holds_serials OR debits_must_not_exceed_credits OR retired),
+    CONSTRAINT ck_account_holds_serials_serialized CHECK (NOT holds_serials OR serialized)
 ) WITH (fillfactor = 70);
 -- fillfactor leaves room on each page so balance updates stay HOT (no index writes)
 
@@ -186,56 +189,82 @@ CREATE TRIGGER account_never_deleted BEFORE DELETE ON account
 CREATE FUNCTION ledger_account_identity_fixed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF (NEW.asset_id, NEW.owner_id, NEW.purpose, NEW.sub_account, NEW.debits_must_not_exceed_credits,
-        NEW.credits_must_not_exceed_debits, NEW.retired, NEW.holds_serials, NEW.id)
+        NEW.credits_must_not_exceed_debits, NEW.retired, NEW.holds_serials, NEW.serialized, NEW.id)
        IS DISTINCT FROM
        (OLD.asset_id, OLD.owner_id, OLD.purpose, OLD.sub_account, OLD.debits_must_not_exceed_credits,
-        OLD.credits_must_not_exceed_debits, OLD.retired, OLD.holds_serials, OLD.id) THEN
+        OLD.credits_must_not_exceed_debits, OLD.retired, OLD.holds_serials, OLD.serialized, OLD.id) THEN
         RAISE EXCEPTION 'the identity and flags of account % cannot change', OLD.id USING ERRCODE = 'restrict_violation';
     END IF;
     RETURN NEW;
 END $$;
 CREATE TRIGGER account_identity_fixed
     BEFORE UPDATE OF id, asset_id, owner_id, purpose, sub_account, debits_must_not_exceed_credits,
-        credits_must_not_exceed_debits, retired, holds_serials ON account
+        credits_must_not_exceed_debits, retired, holds_serials, serialized ON account
     FOR EACH ROW EXECUTE FUNCTION ledger_account_identity_fixed();
 
 -- Accounts of credit batches that cannot go negative hold serial ranges; nobody has to remember to say so.
 CREATE FUNCTION ledger_account_defaults() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    NEW.holds_serials := (SELECT kind = 'credit_batch' FROM asset WHERE id = NEW.asset_id)
-        AND (NEW.debits_must_not_exceed_credits OR NEW.retired);
+    NEW.serialized := (SELECT kind = 'credit_batch' FROM asset WHERE id = NEW.asset_id);
+    NEW.holds_serials := NEW.serialized AND (NEW.debits_must_not_exceed_credits OR NEW.retired);
     RETURN NEW;
 END $$;
 CREATE TRIGGER account_defaults BEFORE INSERT ON account
     FOR EACH ROW EXECUTE FUNCTION ledger_account_defaults();
 
--- One set-based check per INSERT statement (cheaper than two foreign keys per row): both accounts exist and carry
--- the transfer's asset; a post or void names a pending with the same accounts and asset, and stays within its amount.
+-- Checked per INSERT statement (cheaper than two foreign keys per row): both accounts exist and carry the transfer's
+-- asset; a post or void names a pending with the same accounts and asset, and stays within its amount. Queries over
+-- the transition table are planned on every statement, so a small statement is checked row by row with cached plans
+-- and a large one set-based, with one plan for all of its rows.
 CREATE FUNCTION ledger_transfer_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     bad uuid;
+    item record;
+    seen integer := 0;
 BEGIN
-    SELECT n.id INTO bad
-    FROM new_transfers n
-    LEFT JOIN account d ON d.id = n.debit_account_id
-    LEFT JOIN account c ON c.id = n.credit_account_id
-    WHERE d.asset_id IS DISTINCT FROM n.asset_id OR c.asset_id IS DISTINCT FROM n.asset_id
-    LIMIT 1;
+    FOR item IN SELECT id, debit_account_id, credit_account_id, asset_id, amount, pending_id, void_pending
+                  FROM new_transfers LOOP
+        seen := seen + 1;
+        EXIT WHEN seen > 4;
+        IF (SELECT count(*) FROM account a WHERE a.id IN (item.debit_account_id, item.credit_account_id)
+               AND a.asset_id = item.asset_id) <> 2 THEN
+            bad := item.id;
+            EXIT;
+        END IF;
+        IF item.pending_id IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM transfer p
+             WHERE p.id = item.pending_id AND p.pending AND p.debit_account_id = item.debit_account_id
+               AND p.credit_account_id = item.credit_account_id AND p.asset_id = item.asset_id
+               AND item.amount <= p.amount AND (NOT item.void_pending OR item.amount = p.amount)) THEN
+            RAISE EXCEPTION 'transfer %: a post or void must match its pending transfer', item.id
+                USING ERRCODE = 'foreign_key_violation';
+        END IF;
+    END LOOP;
+    IF seen > 4 THEN
+        SELECT n.id INTO bad
+        FROM new_transfers n
+        LEFT JOIN account d ON d.id = n.debit_account_id
+        LEFT JOIN account c ON c.id = n.credit_account_id
+        WHERE d.asset_id IS DISTINCT FROM n.asset_id OR c.asset_id IS DISTINCT FROM n.asset_id
+        LIMIT 1;
+    END IF;
     IF bad IS NOT NULL THEN
         RAISE EXCEPTION 'transfer %: both accounts must exist and carry the transfer''s asset', bad
             USING ERRCODE = 'foreign_key_violation';
     END IF;
-    SELECT n.id INTO bad
-    FROM new_transfers n
-    LEFT JOIN transfer p ON p.id = n.pending_id
-    WHERE n.pending_id IS NOT NULL
-      AND (p.id IS NULL OR NOT p.pending OR p.debit_account_id <> n.debit_account_id
-           OR p.credit_account_id <> n.credit_account_id OR p.asset_id <> n.asset_id OR n.amount > p.amount
-           OR (n.void_pending AND n.amount <> p.amount))
-    LIMIT 1;
-    IF bad IS NOT NULL THEN
-        RAISE EXCEPTION 'transfer %: a post or void must match its pending transfer', bad
-            USING ERRCODE = 'foreign_key_violation';
+    IF seen > 4 THEN
+        SELECT n.id INTO bad
+        FROM new_transfers n
+        LEFT JOIN transfer p ON p.id = n.pending_id
+        WHERE n.pending_id IS NOT NULL
+          AND (p.id IS NULL OR NOT p.pending OR p.debit_account_id <> n.debit_account_id
+               OR p.credit_account_id <> n.credit_account_id OR p.asset_id <> n.asset_id OR n.amount > p.amount
+               OR (n.void_pending AND n.amount <> p.amount))
+        LIMIT 1;
+        IF bad IS NOT NULL THEN
+            RAISE EXCEPTION 'transfer %: a post or void must match its pending transfer', bad
+                USING ERRCODE = 'foreign_key_violation';
+        END IF;
     END IF;
     RETURN NULL;
 END $$;
@@ -382,11 +411,10 @@ BEGIN
            array_agg(a.debits_pending ORDER BY a.id), array_agg(a.credits_pending ORDER BY a.id),
            coalesce(bool_or(a.serialized), false)
       INTO acc, a_asset, a_dmnec, a_cmned, a_retired, a_holds, a_serialized, a_dp, a_cp, a_dpe, a_cpe, any_serialized
-      FROM (SELECT l.*, (SELECT s.kind = 'credit_batch' FROM asset s WHERE s.id = l.asset_id) AS serialized
-              FROM (SELECT * FROM account
-                     WHERE id IN (SELECT unnest(p_debit) UNION SELECT unnest(p_credit)
-                                  UNION SELECT unnest(s_debit) UNION SELECT unnest(s_credit))
-                     ORDER BY id FOR NO KEY UPDATE) l) a;
+      FROM (SELECT * FROM account
+             WHERE id IN (SELECT unnest(p_debit) UNION SELECT unnest(p_credit)
+                          UNION SELECT unnest(s_debit) UNION SELECT unnest(s_credit))
+             ORDER BY id FOR NO KEY UPDATE) a;
     acc := coalesce(acc, '{}');
 
     -- Local indexes of each transfer's accounts (0: no such account).
@@ -667,13 +695,24 @@ CREATE FUNCTION ledger_post_single(
 ) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
     max_amount constant bigint := 9223372036854775807;
+    is_pending boolean := (p_flags & 2) <> 0;
+    posted bigint := CASE WHEN (p_flags & 2) <> 0 THEN 0 ELSE p_amount END;
+    reserved bigint := CASE WHEN (p_flags & 2) <> 0 THEN p_amount ELSE 0 END;
+    debit_first boolean := p_debit < p_credit;
+    debited boolean := false;
+    credited boolean := false;
+    d_asset integer;
+    d_holds boolean;
+    d_serialized boolean;
+    c_asset integer;
+    c_holds boolean;
     acc record;
     x record;
     d record;
     c record;
     d_found boolean := false;
     c_found boolean := false;
-    is_pending boolean := (p_flags & 2) <> 0;
+    conflicted boolean := false;
 BEGIN
     IF p_id IS NULL THEN RETURN 'id_required'; END IF;
     IF p_code IS NULL OR p_code !~ '^[a-z][a-z0-9_]{0,39}$' THEN RETURN 'code_invalid'; END IF;
@@ -683,6 +722,58 @@ BEGIN
     IF p_debit = p_credit THEN RETURN 'accounts_must_differ'; END IF;
     IF p_amount IS NULL OR p_amount <= 0 THEN RETURN 'amount_must_be_positive'; END IF;
 
+    -- Happy path: each account is checked and changed by one UPDATE (lower id first, like every other writer).
+    -- A refusal falls through to the diagnosis below, which undoes what was applied and names the first rule broken.
+    <<apply>>
+    FOR step IN 1 .. 2 LOOP
+        IF (step = 1) = debit_first THEN
+            UPDATE account
+               SET debits_posted = debits_posted + posted, debits_pending = debits_pending + reserved
+             WHERE id = p_debit AND NOT retired AND (p_asset IS NULL OR asset_id = p_asset)
+               AND (NOT debits_must_not_exceed_credits OR debits_pending + debits_posted + p_amount <= credits_posted)
+               AND debits_posted + debits_pending <= max_amount - p_amount
+            RETURNING asset_id, holds_serials, serialized INTO d_asset, d_holds, d_serialized;
+            EXIT apply WHEN NOT FOUND;
+            debited := true;
+        ELSE
+            UPDATE account
+               SET credits_posted = credits_posted + posted, credits_pending = credits_pending + reserved
+             WHERE id = p_credit AND (p_asset IS NULL OR asset_id = p_asset)
+               AND (NOT credits_must_not_exceed_debits OR credits_pending + credits_posted + p_amount <= debits_posted)
+               AND credits_posted + credits_pending <= max_amount - p_amount
+            RETURNING asset_id, holds_serials INTO c_asset, c_holds;
+            EXIT apply WHEN NOT FOUND;
+            credited := true;
+        END IF;
+    END LOOP;
+    IF debited AND credited THEN
+        IF c_asset = d_asset THEN
+            INSERT INTO transfer (id, debit_account_id, credit_account_id, asset_id, amount, code, pending,
+                                  timeout_seconds, expires_at, reference)
+            VALUES (p_id, p_debit, p_credit, d_asset, p_amount, p_code, is_pending,
+                    CASE WHEN is_pending AND p_timeout > 0 THEN p_timeout END,
+                    CASE WHEN is_pending AND p_timeout > 0 THEN now() + make_interval(secs => p_timeout) END,
+                    p_reference)
+            ON CONFLICT (id) DO NOTHING;
+            IF FOUND THEN
+                IF d_serialized AND NOT is_pending THEN
+                    PERFORM ledger_move_serials(p_id, d_asset, p_debit, d_holds, p_credit, c_holds, p_amount);
+                END IF;
+                RETURN 'ok';
+            END IF;
+            conflicted := true;
+        END IF;
+    END IF;
+
+    -- Refused (or the id exists): undo, then answer as ledger_post would, with both accounts locked.
+    IF debited THEN
+        UPDATE account SET debits_posted = debits_posted - posted, debits_pending = debits_pending - reserved
+         WHERE id = p_debit;
+    END IF;
+    IF credited THEN
+        UPDATE account SET credits_posted = credits_posted - posted, credits_pending = credits_pending - reserved
+         WHERE id = p_credit;
+    END IF;
     FOR acc IN SELECT a.id, a.asset_id, a.debits_must_not_exceed_credits AS dmnec,
                       a.credits_must_not_exceed_debits AS cmned, a.retired, a.holds_serials,
                       a.debits_posted AS dp, a.credits_posted AS cp, a.debits_pending AS dpe,
@@ -690,7 +781,6 @@ BEGIN
                  FROM account a WHERE a.id IN (p_debit, p_credit) ORDER BY a.id FOR NO KEY UPDATE LOOP
         IF acc.id = p_debit THEN d := acc; d_found := true; ELSE c := acc; c_found := true; END IF;
     END LOOP;
-
     SELECT t.debit_account_id, t.credit_account_id, t.amount, t.asset_id, t.code, t.reference, t.timeout_seconds,
            t.pending_id, t.linked::integer | (t.pending::integer << 1) | (t.post_pending::integer << 2)
                | (t.void_pending::integer << 3) AS flags
@@ -707,7 +797,12 @@ BEGIN
         IF x.reference IS DISTINCT FROM p_reference THEN RETURN 'exists_with_different_reference'; END IF;
         RETURN 'exists';
     END IF;
-
+    IF conflicted THEN
+        -- The insert found the id taken, yet it is not visible: written by a transaction that committed after
+        -- this statement began. The caller retries the whole transaction.
+        RAISE EXCEPTION 'ledger_post: a transfer id was written concurrently; retry the batch'
+            USING ERRCODE = 'serialization_failure';
+    END IF;
     IF NOT d_found THEN RETURN 'debit_account_not_found'; END IF;
     IF NOT c_found THEN RETURN 'credit_account_not_found'; END IF;
     IF d.asset_id <> c.asset_id OR p_asset <> d.asset_id THEN RETURN 'asset_mismatch'; END IF;
@@ -716,28 +811,8 @@ BEGIN
     IF p_amount > max_amount - c.cp - c.cpe THEN RETURN 'overflows_credits'; END IF;
     IF d.dmnec AND d.dpe + d.dp + p_amount > d.cp THEN RETURN 'exceeds_credits'; END IF;
     IF c.cmned AND c.cpe + c.cp + p_amount > c.dp THEN RETURN 'exceeds_debits'; END IF;
-
-    INSERT INTO transfer (id, debit_account_id, credit_account_id, asset_id, amount, code, pending, timeout_seconds,
-                          expires_at, reference)
-    VALUES (p_id, p_debit, p_credit, d.asset_id, p_amount, p_code, is_pending,
-            CASE WHEN is_pending AND p_timeout > 0 THEN p_timeout END,
-            CASE WHEN is_pending AND p_timeout > 0 THEN now() + make_interval(secs => p_timeout) END, p_reference)
-    ON CONFLICT (id) DO NOTHING;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'ledger_post: a transfer id was written concurrently; retry the batch'
-            USING ERRCODE = 'serialization_failure';
-    END IF;
-    IF is_pending THEN
-        UPDATE account SET debits_pending = debits_pending + p_amount WHERE id = p_debit;
-        UPDATE account SET credits_pending = credits_pending + p_amount WHERE id = p_credit;
-    ELSE
-        UPDATE account SET debits_posted = debits_posted + p_amount WHERE id = p_debit;
-        UPDATE account SET credits_posted = credits_posted + p_amount WHERE id = p_credit;
-        IF d.holds_serials OR c.holds_serials OR (SELECT kind = 'credit_batch' FROM asset WHERE id = d.asset_id) THEN
-            PERFORM ledger_move_serials(p_id, d.asset_id, p_debit, d.holds_serials, p_credit, c.holds_serials, p_amount);
-        END IF;
-    END IF;
-    RETURN 'ok';
+    -- Every rule holds now (a concurrent transfer changed the balances between the UPDATE and the lock): go again.
+    RETURN ledger_post_single(p_id, p_debit, p_credit, p_amount, p_asset, p_code, p_flags, p_timeout, p_reference);
 END $$;
 """
 

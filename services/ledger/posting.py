@@ -23,6 +23,13 @@ POST_SQL = (
     "SELECT ledger_post($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::integer[], $6::text[], "
     "$7::integer[], $8::uuid[], $9::integer[], $10::text[])"
 )
+# One plain or pending transfer: scalars, so neither side encodes arrays (ledger_post would route it there anyway).
+POST_SINGLE_SQL = "SELECT ledger_post_single($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+_POST_SINGLE_TEXT = text(
+    "SELECT ledger_post_single(CAST(:id AS uuid), CAST(:debit AS bigint), CAST(:credit AS bigint), "
+    "CAST(:amount AS bigint), CAST(:asset AS integer), CAST(:code AS text), CAST(:flags AS integer), "
+    "CAST(:timeout AS integer), CAST(:reference AS text))"
+)
 _POST_TEXT = text(
     "SELECT ledger_post(CAST(:ids AS uuid[]), CAST(:debits AS bigint[]), CAST(:credits AS bigint[]), "
     "CAST(:amounts AS bigint[]), CAST(:assets AS integer[]), CAST(:codes AS text[]), CAST(:flags AS integer[]), "
@@ -46,6 +53,30 @@ def encode(specs: Sequence[TransferSpec]) -> tuple[list[Any], ...]:
     )
 
 
+def _single(specs: Sequence[TransferSpec]) -> TransferSpec | None:
+    if (
+        len(specs) == 1
+        and specs[0].flags in (TransferFlags.NONE, TransferFlags.PENDING)
+        and specs[0].pending_id is None
+    ):
+        return specs[0]
+    return None
+
+
+def _single_args(spec: TransferSpec) -> tuple[Any, ...]:
+    return (
+        spec.id,
+        spec.debit_account_id,
+        spec.credit_account_id,
+        spec.amount,
+        spec.asset_id,
+        spec.code,
+        int(spec.flags),
+        spec.timeout_seconds,
+        spec.reference,
+    )
+
+
 def decode(specs: Sequence[TransferSpec], codes: Sequence[str]) -> list[TransferResult]:
     pairs = enumerate(zip(specs, codes, strict=True))
     return [TransferResult(index, spec.id, ResultCode(code)) for index, (spec, code) in pairs]
@@ -55,6 +86,13 @@ async def post(session: AsyncSession, specs: Sequence[TransferSpec]) -> list[Tra
     """Post a batch in the session's transaction; one result per transfer, in order. Refusals do not raise."""
     if not specs:
         return []
+    single = _single(specs)
+    if single is not None:
+        fields = ("id", "debit", "credit", "amount", "asset", "code", "flags", "timeout", "reference")
+        code = (
+            await session.execute(_POST_SINGLE_TEXT, dict(zip(fields, _single_args(single), strict=True)))
+        ).scalar_one()
+        return decode(specs, [code])
     arrays = encode(specs)
     names = ("ids", "debits", "credits", "amounts", "assets", "codes", "flags", "pending_ids", "timeouts", "references")
     codes = (await session.execute(_POST_TEXT, dict(zip(names, arrays, strict=True)))).scalar_one()
@@ -65,6 +103,9 @@ async def post_with_connection(connection: asyncpg.Connection, specs: Sequence[T
     """The same on a bare asyncpg connection (benchmarks, bulk loaders): one round trip, no ORM."""
     if not specs:
         return []
+    single = _single(specs)
+    if single is not None:
+        return decode(specs, [await connection.fetchval(POST_SINGLE_SQL, *_single_args(single))])
     codes = await connection.fetchval(POST_SQL, *encode(specs))
     return decode(specs, codes)
 
