@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli import bench, demo, inventory, ledger, users
+from api.cli import bench, demo, inventory, ledger, registry, users
 from services.config import get_settings
 from services.embedded import redact, resolve_servers
 
@@ -20,6 +20,7 @@ app.add_typer(demo.app, name="demo")
 app.add_typer(users.app, name="user")
 app.add_typer(bench.app, name="bench")
 app.add_typer(ledger.app, name="ledger")
+app.add_typer(registry.app, name="registry")
 app.add_typer(inventory.app, name="inventory")
 
 
