@@ -162,15 +162,12 @@ async def sheet_pdf(
             .limit(limit)
         )
     ).all()
-    names = dict(
-        (
-            await session.execute(
-                select(Organisation.id, Organisation.name).where(
-                    Organisation.id.in_([certification.producer_id, certification.certifier_id])
-                )
-            )
-        ).tuples()
+    parties = await session.execute(
+        select(Organisation.id, Organisation.name).where(
+            Organisation.id.in_([certification.producer_id, certification.certifier_id])
+        )
     )
+    names = {party.id: party.name for party in parties}
     sheet = LabelSheet(
         batch=f"{batch.id} ({offset + 1}-{offset + len(codes)} of {batch.quantity})",
         product=certification.product,
