@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from domain.ledger.codes import ResultCode as R
 from domain.ledger.codes import TransferFlags as F
+from domain.ledger.serials import SerialRange, merge, take_lowest
 from domain.ledger.transfers import TransferSpec
 
 MAX = 2**63 - 1
@@ -25,6 +26,12 @@ class RefAccount:
     cp: int = 0
     dpe: int = 0
     cpe: int = 0
+    serialized: bool = False
+    ranges: list[SerialRange] = field(default_factory=list)
+
+    @property
+    def holds_serials(self) -> bool:
+        return self.serialized and (self.dmnec or self.retired)
 
 
 @dataclass
@@ -44,6 +51,20 @@ class ReferenceLedger:
     transfers: dict[uuid.UUID, Stored] = field(default_factory=dict)
     resolved: dict[uuid.UUID, str] = field(default_factory=dict)
     expired: set[uuid.UUID] = field(default_factory=set)
+    next_serial: dict[int, int] = field(default_factory=dict)
+
+    def _move_serials(self, debit: RefAccount, credit: RefAccount, amount: int) -> None:
+        """As ledger_move_serials: the debit account's lowest serials first, else newly minted ones."""
+        if not debit.serialized:
+            return
+        if debit.holds_serials:
+            moved, debit.ranges = take_lowest(debit.ranges, amount)
+        else:
+            first = self.next_serial.get(debit.asset, 1)
+            self.next_serial[debit.asset] = first + amount
+            moved = [SerialRange(first, first + amount - 1)]
+        if credit.holds_serials:
+            credit.ranges = merge(credit.ranges + moved)
 
     def open_pendings(self) -> list[uuid.UUID]:
         return [tid for tid, t in self.transfers.items() if t.spec.flags & F.PENDING and tid not in self.resolved]
@@ -109,6 +130,7 @@ class ReferenceLedger:
                 debit.dp += amount
                 credit.cp += amount
                 self.resolved[spec.pending_id] = "posted"
+                self._move_serials(debit, credit, amount)
             else:
                 self.resolved[spec.pending_id] = "voided"
             self.transfers[spec.id] = Stored(spec, pending.debit, pending.credit, pending.asset, amount)
@@ -138,6 +160,7 @@ class ReferenceLedger:
         else:
             debit.dp += amount
             credit.cp += amount
+            self._move_serials(debit, credit, amount)
         self.transfers[spec.id] = Stored(spec, debit.id, credit.id, debit.asset, amount)
         return R.OK
 
@@ -150,17 +173,17 @@ class ReferenceLedger:
         for index, spec in enumerate(specs):
             if chain_start is None and spec.flags & F.LINKED:
                 chain_start = index
-                saved = copy.deepcopy((self.accounts, self.transfers, self.resolved))
+                saved = copy.deepcopy((self.accounts, self.transfers, self.resolved, self.next_serial))
             code = R.LINKED_EVENT_FAILED if failed else self._one(spec, committed)
             results.append(code)
             if not code.succeeded and code is not R.LINKED_EVENT_FAILED and chain_start is not None and not failed:
-                self.accounts, self.transfers, self.resolved = saved  # type: ignore[misc]
+                self.accounts, self.transfers, self.resolved, self.next_serial = saved  # type: ignore[misc]
                 for earlier in range(chain_start, index):
                     results[earlier] = R.LINKED_EVENT_FAILED
                 failed = True
             if spec.flags & F.LINKED and index == len(specs) - 1:
                 if not failed:
-                    self.accounts, self.transfers, self.resolved = saved  # type: ignore[misc]
+                    self.accounts, self.transfers, self.resolved, self.next_serial = saved  # type: ignore[misc]
                     for earlier in range(chain_start or 0, index):
                         results[earlier] = R.LINKED_EVENT_FAILED
                 results[index] = R.LINKED_EVENT_CHAIN_OPEN
