@@ -164,10 +164,17 @@ async def add_parcel(
     return await idem.run(effect, status_code=201)  # type: ignore[return-value]
 
 
-@router.get("/projects/{project_id}/parcels", summary="A project's parcels", responses=problem_responses(401, 404))
-async def list_parcels(project_id: ProjectId, principal: Caller, session: ReadSession) -> list[schemas.ParcelRead]:
+@router.get("/projects/{project_id}/parcels", summary="A project's parcels", responses=problem_responses(400, 401, 404))
+async def list_parcels(
+    project_id: ProjectId, principal: Caller, session: ReadSession, page: Pages
+) -> Page[schemas.ParcelRead]:
     await access.load_project(session, project_id, principal)
-    return [schemas.ParcelRead.model_validate(row) for row in await projects.parcels_of(session, project_id)]
+    after = page.after_as(str, uuid.UUID)
+    rows = await projects.parcels_of(
+        session, project_id, after=(after[0], after[1]) if after else None, limit=page.limit + 1
+    )
+    items = [schemas.ParcelRead.model_validate(row) for row in rows]
+    return make_page(items, page.limit, lambda item: (item.parcel_key, str(item.id)))
 
 
 @router.delete(
@@ -268,11 +275,16 @@ async def file_report(
 @router.get(
     "/projects/{project_id}/monitoring-reports",
     summary="A project's monitoring reports",
-    responses=problem_responses(401, 404),
+    responses=problem_responses(400, 401, 404),
 )
-async def list_reports(project_id: ProjectId, principal: Caller, session: ReadSession) -> list[schemas.ReportRead]:
+async def list_reports(
+    project_id: ProjectId, principal: Caller, session: ReadSession, page: Pages
+) -> Page[schemas.ReportRead]:
     await access.load_project(session, project_id, principal)
-    return [schemas.ReportRead.model_validate(row) for row in await monitoring.reports_of(session, project_id)]
+    after = page.after_as(int)
+    rows = await monitoring.reports_of(session, project_id, after=after[0] if after else None, limit=page.limit + 1)
+    items = [schemas.ReportRead.model_validate(row) for row in rows]
+    return make_page(items, page.limit, lambda item: (item.number,))
 
 
 @router.post(

@@ -197,6 +197,15 @@ async def verify(
     return statement
 
 
-async def reports_of(session: AsyncSession, project_id: uuid.UUID) -> list[MonitoringReport]:
-    query = select(MonitoringReport).where(MonitoringReport.project_id == project_id).order_by(MonitoringReport.number)
+async def reports_of(
+    session: AsyncSession, project_id: uuid.UUID, *, after: int | None, limit: int
+) -> list[MonitoringReport]:
+    query = (
+        select(MonitoringReport)
+        .where(MonitoringReport.project_id == project_id)
+        .order_by(MonitoringReport.number)
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(MonitoringReport.number > after)
     return list((await session.execute(query)).scalars())

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -196,8 +196,16 @@ def _require_owner_draft(project: Project, principal: Principal) -> None:
         raise InvalidState(f"parcels change only in draft, project {project.code} is {project.status}")
 
 
-async def parcels_of(session: AsyncSession, project_id: uuid.UUID) -> list[Parcel]:
-    query = select(Parcel).where(Parcel.project_id == project_id).order_by(Parcel.tenure_number, Parcel.sub_compartment)
+async def parcels_of(
+    session: AsyncSession,
+    project_id: uuid.UUID,
+    *,
+    after: tuple[str, uuid.UUID] | None = None,
+    limit: int | None = None,
+) -> list[Parcel]:
+    query = select(Parcel).where(Parcel.project_id == project_id).order_by(Parcel.parcel_key, Parcel.id).limit(limit)
+    if after is not None:
+        query = query.where(tuple_(Parcel.parcel_key, Parcel.id) > after)
     return list((await session.execute(query)).scalars())
 
 

@@ -297,3 +297,21 @@ async def test_inventory_carbon_stock_report_and_chart(
     assert chart.text.startswith("<svg")
     assert "南江县 Nanjiang" in chart.text
     assert "masson_pine" in chart.text
+
+
+async def test_lists_page_with_cursors(client: httpx.AsyncClient, make_member: MemberFactory, seeded: None) -> None:
+    people = await cast(client, make_member)
+    project, parcels = await draft_project(client, people, parcels=3)
+    path = f"{API}/projects/{project['id']}/parcels"
+    first = await ok(await client.get(path, params={"limit": 2}, headers=people.owner.headers))
+    assert len(first["items"]) == 2
+    second = await ok(
+        await client.get(path, params={"limit": 2, "cursor": first["next_cursor"]}, headers=people.owner.headers)
+    )
+    assert second["next_cursor"] is None
+    seen = [item["id"] for item in first["items"] + second["items"]]
+    assert sorted(seen) == sorted(parcel["id"] for parcel in parcels)
+    reports = await ok(
+        await client.get(f"{API}/projects/{project['id']}/monitoring-reports", headers=people.owner.headers)
+    )
+    assert reports == {"items": [], "next_cursor": None}
