@@ -237,7 +237,10 @@ async def record_reversal(
 ) -> Reversal:
     """A loss event: the same tonnes are cancelled from the buffer pool, the project's own batches first."""
     project = await access.load_project(session, project_id, principal)
-    if project.status in access.PRIVATE_STATES or project.status == "public_notice":
+    issued_before = await session.scalar(
+        select(func.count()).select_from(IssuanceRow).where(IssuanceRow.project_id == project.id)
+    )
+    if not issued_before:
         raise InvalidState(f"project {project.code} has issued nothing to reverse", code="nothing_to_reverse")
     reversal = Reversal(
         project_id=project.id,

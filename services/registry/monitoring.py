@@ -100,7 +100,9 @@ async def file_report(
     await _refuse_credited(session, [m.parcel_id for m in spec.measurements], spec.period_start, spec.period_end)
     verifier_id = spec.verifier_id or project.validator_id
     if verifier_id is None or not await verifiers.is_accredited(session, verifier_id, methodology.code, date.today()):
-        raise RuleViolation(f"organisation {verifier_id} is not an accredited verifier", code="verifier_not_accredited")
+        raise RuleViolation(
+            f"organisation {verifier_id} is not an accredited verifier", code="chosen_verifier_not_accredited"
+        )
     if resubmission and current is not None:
         report = current
         report.period_start, report.period_end, report.inputs = spec.period_start, spec.period_end, inputs

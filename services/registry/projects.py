@@ -231,7 +231,7 @@ async def submit(
     if not await verifiers.is_accredited(session, validator_id, methodology_row.code, date.today()):
         raise RuleViolation(
             f"organisation {validator_id} is not an accredited verifier for {methodology_row.code}",
-            code="verifier_not_accredited",
+            code="chosen_verifier_not_accredited",
         )
     project.validator_id = validator_id
     return await _apply(session, principal, project, transition.to_state.value, "project.submit", {})

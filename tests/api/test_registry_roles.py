@@ -65,7 +65,7 @@ async def test_lifecycle_steps_refuse_every_wrong_role(
     unaccredited = {"validator_id": str(loose_verifier.organisation_id)}
     refused = await post(client, people.owner, f"/projects/{pid}/submission", unaccredited)
     assert refused.status_code == 422
-    assert refused.json()["code"] == "verifier_not_accredited"
+    assert refused.json()["code"] == "chosen_verifier_not_accredited"
     await ok(await post(client, people.owner, f"/projects/{pid}/submission", submission))
 
     # Validation: only the chosen, accredited verifier. Another verifier cannot even see the project.

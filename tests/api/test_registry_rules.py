@@ -195,6 +195,10 @@ async def test_reversal_cancels_from_the_buffer_pool(
         assert buffer.balance == 236
     serial = await ok(await client.get(f"/v1/public/serials/BSC-{project['code']}-2025-000003024-000003024"))
     assert serial["state"] == "cancelled"
+    fresh, _ = await registered_project(client, people, first=50, district="TJ")
+    nothing = await post(client, people.operator, f"/projects/{fresh['id']}/reversals", loss)
+    assert nothing.status_code == 409
+    assert nothing.json()["code"] == "nothing_to_reverse"
     owner = await ok(await client.get(API + "/holdings", headers=people.owner.headers))
     assert owner[0]["balance"] == issuance["issued_tonnes"]  # the owner's credits are untouched
 

@@ -95,11 +95,11 @@ def parcel_body(number: int = 1, **overrides: Any) -> dict[str, Any]:
 
 
 async def draft_project(
-    client: httpx.AsyncClient, people: Cast, *, parcels: int = 1, **overrides: Any
+    client: httpx.AsyncClient, people: Cast, *, parcels: int = 1, first: int = 1, **overrides: Any
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     project = await ok(await post(client, people.owner, "/projects", project_body(**overrides)), 201)
     added = []
-    for number in range(1, parcels + 1):
+    for number in range(first, first + parcels):
         added.append(
             await ok(await post(client, people.owner, f"/projects/{project['id']}/parcels", parcel_body(number)), 201)
         )
