@@ -131,3 +131,41 @@ async def test_later_transfers_seal_into_new_blocks(sessions: Sessions, world: W
         report = await ledger.verify(session)
     assert report.ok
     assert (report.blocks, report.transfers) == (3, 3)
+
+
+@pytest.mark.parametrize("batched", [False, True])
+async def test_same_id_with_other_accounts_racing(
+    sessions: Sessions, world: World, servers: ServerUrls, batched: bool
+) -> None:
+    """Two transactions post one id on disjoint accounts: the locks cannot order them, the unique key does, and
+    the loser is retried whole (serialization failure inside) and answers exists_with_different_..."""
+    a, b = world.cny_accounts
+    held_a, held_b = world.cny_held
+    await ledger.post_in_transaction(
+        sessions,
+        [
+            TransferSpec(uuid.uuid4(), world.cny_source, a, 100, "deposit"),
+            TransferSpec(uuid.uuid4(), world.cny_source, held_a, 100, "deposit"),
+        ],
+    )
+    shared_id = uuid.uuid4()
+    engine = make_engine(servers.database_url, pool_size=2)
+    racing = make_sessionmaker(engine)
+    try:
+        async with racing() as first, first.begin():
+            assert (await ledger.post(first, [TransferSpec(shared_id, a, b, 5, "trade")]))[0].code is ResultCode.OK
+            late = [TransferSpec(shared_id, held_a, held_b, 5, "trade")]
+            if batched:
+                late.append(TransferSpec(uuid.uuid4(), held_a, held_b, 1, "trade"))
+            second = asyncio.create_task(ledger.post_in_transaction(racing, late))
+            await asyncio.sleep(0.3)
+            assert not second.done()  # waiting on the first transaction's unique key
+        results = await second
+    finally:
+        await engine.dispose()
+    assert results[0].code is ResultCode.EXISTS_WITH_DIFFERENT_DEBIT_ACCOUNT_ID
+    if batched:
+        assert results[1].code is ResultCode.OK
+    async with sessions() as session:
+        assert (await ledger.get_account(session, held_a)).debits_posted == (1 if batched else 0)
+        assert (await ledger.audit(session)).ok
