@@ -38,6 +38,10 @@ def serve(
     from services.migrate import upgrade_sync
 
     settings = get_settings()
+    if "public_base_url" not in settings.model_fields_set:
+        # Links printed in QR codes and certificates point at this server unless configured otherwise.
+        settings.public_base_url = f"http://{host}:{port}"
+        os.environ["BASHAN_PUBLIC_BASE_URL"] = settings.public_base_url
     servers = resolve_servers(settings)
     try:
         typer.echo(f"database: {servers.database_source} ({redact(servers.database_url)})")
@@ -49,6 +53,9 @@ def serve(
         asyncio.run(seed_database(servers.database_url))
         if load_demo:
             asyncio.run(demo.load(servers.database_url))
+            for line in asyncio.run(demo.registry_story(servers.database_url)):
+                typer.echo(line)
+            typer.echo("")
         typer.echo(f"serving on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
         if workers == 1:
             uvicorn.run(create_app(settings, servers), host=host, port=port, log_config=None)

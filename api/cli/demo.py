@@ -99,3 +99,72 @@ def load_command() -> None:
         asyncio.run(load(servers.database_url))
     finally:
         servers.stop()
+
+
+DEMO_INVENTORY_ROWS = 20_000
+
+
+async def ensure_inventory(database_url: str) -> int:
+    """Import a synthetic Bazhong inventory once (the demo project is built from its sub-compartments)."""
+    import csv
+    import tempfile
+    from pathlib import Path
+
+    import asyncpg
+
+    from domain.registry.bazhong import synthesize
+    from domain.registry.inventory import COLUMNS, CarbonFactors
+    from domain.registry.methodology import DEFAULT_METHODOLOGY
+    from services.db import to_asyncpg_dsn
+    from services.inventory.importer import import_csv
+
+    connection = await asyncpg.connect(to_asyncpg_dsn(database_url))
+    try:
+        present = int(await connection.fetchval("SELECT count(*) FROM inventory_sub_compartment"))
+        if present:
+            return 0
+        inventory = synthesize(CarbonFactors.of(DEFAULT_METHODOLOGY), DEMO_INVENTORY_ROWS, seed=2026)
+        with tempfile.TemporaryDirectory(prefix="bashan-demo-") as folder:
+            path = Path(folder) / "bazhong-inventory.csv"
+            with path.open("w", newline="", encoding="utf-8") as handle:
+                writer = csv.writer(handle, lineterminator="\n")
+                writer.writerow(COLUMNS)
+                writer.writerows(inventory.csv_rows())
+            return (await import_csv(connection, path)).rows
+    finally:
+        await connection.close()
+
+
+async def registry_story(database_url: str) -> list[str]:
+    """The registry's whole path on the demo organisations; returns what to print."""
+    from services.registry import walkthrough
+
+    settings = get_settings()
+    imported = await ensure_inventory(database_url)
+    engine = make_engine(database_url, pool_size=2)
+    try:
+        sessions = make_sessionmaker(engine)
+        names = {spec.role: spec.name for spec in DEMO_ORGANISATIONS}
+        wanted = {Role.OPERATOR, Role.VERIFIER, Role.PROJECT_OWNER, Role.ENTERPRISE}
+        cast = await walkthrough.find_cast(sessions, {role: names[role] for role in wanted})
+        result = await walkthrough.walk(sessions, settings, cast)
+    finally:
+        await engine.dispose()
+    folder = settings.data_dir / "demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    certificate = folder / f"{result.retirement_number}.pdf"
+    certificate.write_bytes(result.certificate_pdf)
+    base = settings.public_base_url.rstrip("/")
+    lines = ["Demo registry story (a Nanjiang project from the synthetic Bazhong inventory):"]
+    if imported:
+        lines.append(f"  inventory    {imported:,} synthetic sub-compartments imported")
+    lines += [
+        f"  project      {result.project_code}: {result.parcels} sub-compartments, {result.area_mu} mu",
+        f"  issued       {result.issued:,} t to the owner, {result.buffer:,} t to the buffer pool",
+        f"  serials      {result.serials}",
+        f"  transferred  {result.transferred:,} t to the enterprise",
+        f"  retired      {result.retired:,} t as {result.retirement_number}",
+        f"  certificate  {certificate}",
+        f"  verify at    {base}/v1/public/retirements/{result.retirement_number}",
+    ]
+    return lines

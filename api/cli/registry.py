@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
-from typing import Annotated
 
 import typer
 
@@ -17,41 +15,21 @@ _CAST = frozenset({Role.OPERATOR, Role.VERIFIER, Role.PROJECT_OWNER, Role.ENTERP
 
 
 @app.command("demo")
-def demo_command(
-    out: Annotated[Path, typer.Option(help="folder for the retirement certificate PDF")] = Path(".data/demo"),
-) -> None:
-    """Take a Nanjiang project from the imported inventory to issued credits, a transfer and a retirement."""
+def demo_command() -> None:
+    """Take a Nanjiang project from the synthetic inventory to issued credits, a transfer and a retirement."""
     from api.cli import demo
-    from services.db import make_engine, make_sessionmaker
     from services.migrate import upgrade_sync
-    from services.registry import walkthrough
 
-    settings = get_settings()
-    servers = resolve_servers(settings)
+    servers = resolve_servers(get_settings())
 
-    async def run() -> walkthrough.WalkResult:
+    async def run() -> list[str]:
         await demo.load(servers.database_url, quiet=True)
-        engine = make_engine(servers.database_url, pool_size=2)
-        try:
-            sessions = make_sessionmaker(engine)
-            names = {spec.role: spec.name for spec in demo.DEMO_ORGANISATIONS}
-            cast = await walkthrough.find_cast(sessions, {role: names[role] for role in names if role in _CAST})
-            return await walkthrough.walk(sessions, settings, cast)
-        finally:
-            await engine.dispose()
+        return await demo.registry_story(servers.database_url)
 
     try:
         upgrade_sync(servers.database_url)
-        result = asyncio.run(run())
+        lines = asyncio.run(run())
     finally:
         servers.stop()
-    out.mkdir(parents=True, exist_ok=True)
-    certificate = out / f"{result.retirement_number}.pdf"
-    certificate.write_bytes(result.certificate_pdf)
-    typer.echo(f"project      {result.project_code}: {result.parcels} sub-compartments, {result.area_mu} mu")
-    typer.echo(f"issued       {result.issued:,} t to the owner, {result.buffer:,} t to the buffer pool")
-    typer.echo(f"serials      {result.serials}")
-    typer.echo(f"transferred  {result.transferred:,} t to the enterprise")
-    typer.echo(f"retired      {result.retired:,} t as {result.retirement_number}")
-    typer.echo(f"certificate  {certificate}")
-    typer.echo(f"verify at    {settings.public_base_url.rstrip('/')}/v1/public/retirements/{result.retirement_number}")
+    for line in lines:
+        typer.echo(line)
