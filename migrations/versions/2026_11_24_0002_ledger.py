@@ -123,7 +123,15 @@ CREATE INDEX ix_transfer_credit_account_id_seq ON transfer (credit_account_id, s
 CREATE INDEX ix_transfer_xact_id_seq ON transfer (xact_id, seq);
 -- a pending is posted or voided at most once
 CREATE UNIQUE INDEX uq_transfer_pending_id ON transfer (pending_id) WHERE pending_id IS NOT NULL;
-CREATE INDEX ix_transfer_expires_at ON transfer (expires_at) WHERE expires_at IS NOT NULL;
+
+-- Open pendings that have a timeout, soonest first: the timeout worker reads only these (never the history).
+CREATE TABLE pending_expiry (
+    pending_id uuid NOT NULL,
+    expires_at timestamptz NOT NULL,
+    CONSTRAINT pk_pending_expiry PRIMARY KEY (pending_id),
+    CONSTRAINT fk_pending_expiry_pending_id_transfer FOREIGN KEY (pending_id) REFERENCES transfer (id)
+);
+CREATE INDEX ix_pending_expiry_expires_at ON pending_expiry (expires_at);
 
 CREATE TABLE serial_range (
     asset_id integer NOT NULL,
@@ -666,6 +674,17 @@ BEGIN
         RAISE EXCEPTION 'ledger_post: a transfer id was written concurrently; retry the batch'
             USING ERRCODE = 'serialization_failure';
     END;
+    IF array_remove(p_timeout, NULL) <> '{}' THEN
+        INSERT INTO pending_expiry (pending_id, expires_at)
+        SELECT t.id, now() + make_interval(secs => t.timeout)
+          FROM unnest(p_id, p_flags, p_timeout, res) AS t(id, flags, timeout, result)
+         WHERE t.result = 'ok' AND (t.flags & 2) <> 0 AND t.timeout > 0;
+    END IF;
+    IF has_refs THEN
+        DELETE FROM pending_expiry
+         WHERE pending_id IN (SELECT t.pending_id FROM unnest(p_pending_id, res) AS t(pending_id, result)
+                               WHERE t.result = 'ok');
+    END IF;
 
     UPDATE account a
        SET debits_posted = v.dp, credits_posted = v.cp, debits_pending = v.dpe, credits_pending = v.cpe
@@ -761,6 +780,10 @@ BEGIN
                 conflicted := true;
             END;
             IF NOT conflicted THEN
+                IF is_pending AND p_timeout > 0 THEN
+                    INSERT INTO pending_expiry (pending_id, expires_at)
+                    VALUES (p_id, now() + make_interval(secs => p_timeout));
+                END IF;
                 IF d_serialized AND NOT is_pending THEN
                     PERFORM ledger_move_serials(p_id, d_asset, p_debit, d_holds, p_credit, c_holds, p_amount);
                 END IF;
@@ -907,11 +930,9 @@ DECLARE
     n integer;
     results text[];
 BEGIN
-    SELECT array_agg(p.id) INTO pids FROM (
-        SELECT p.id FROM transfer p
-         WHERE p.expires_at <= now()
-           AND NOT EXISTS (SELECT 1 FROM transfer x WHERE x.pending_id = p.id)
-         ORDER BY p.expires_at LIMIT p_limit) p;
+    SELECT array_agg(e.pending_id ORDER BY e.expires_at, e.pending_id) INTO pids FROM (
+        SELECT pending_id, expires_at FROM pending_expiry
+         WHERE expires_at <= now() ORDER BY expires_at LIMIT p_limit) e;
     n := coalesce(cardinality(pids), 0);
     IF n = 0 THEN
         RETURN 0;
@@ -972,7 +993,7 @@ def downgrade() -> None:
         DROP FUNCTION ledger_expiry_id(uuid);
         DROP FUNCTION ledger_post(uuid[], bigint[], bigint[], bigint[], integer[], text[], integer[], uuid[], integer[], text[]);
         DROP FUNCTION ledger_post_single(uuid, bigint, bigint, bigint, integer, text, integer, integer, text);
-        DROP TABLE ledger_block, serial_movement, serial_range, transfer, account, asset;
+        DROP TABLE ledger_block, serial_movement, serial_range, pending_expiry, transfer, account, asset;
         DROP FUNCTION ledger_move_serials(uuid, integer, bigint, boolean, bigint, boolean, bigint);
         DROP FUNCTION ledger_place_serials(uuid, integer, bigint, bigint, boolean, bigint, bigint, boolean);
         DROP FUNCTION ledger_account_serials_match();

@@ -2,8 +2,8 @@
 
 Checks, each one SQL statement: per asset debits equal credits (posted and pending); every account's cached balances
 equal a replay of its transfers (pending balances = its open pendings); no account breaks its flags; every post and
-void matches its pending; serial ranges add up to their account's balance, sit only in holding accounts, stay within
-what was minted and never overlap.
+void matches its pending; the expiry queue holds exactly the open pendings with a timeout; serial ranges add up to
+their account's balance, sit only in holding accounts, stay within what was minted and never overlap.
 """
 
 from __future__ import annotations
@@ -98,6 +98,18 @@ SELECT r.asset_id, r.first_serial, r.last_serial FROM serial_range r JOIN asset 
  WHERE r.last_serial >= s.serial_next LIMIT 50
 """
 
+EXPIRY_MISMATCHES = """
+WITH timed_open AS (
+    SELECT p.id, p.expires_at FROM transfer p
+     WHERE p.pending AND p.expires_at IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM transfer r WHERE r.pending_id = p.id)
+)
+SELECT coalesce(o.id, e.pending_id) AS id, o.id IS NULL AS stray
+  FROM timed_open o FULL JOIN pending_expiry e ON e.pending_id = o.id
+ WHERE o.id IS NULL OR e.pending_id IS NULL OR e.expires_at <> o.expires_at
+ LIMIT 50
+"""
+
 COUNTS = "SELECT (SELECT count(*) FROM asset), (SELECT count(*) FROM account), (SELECT count(*) FROM transfer)"
 
 
@@ -149,5 +161,10 @@ async def audit(session: AsyncSession) -> AuditReport:
         )
     for row in await session.execute(text(SERIALS_BEYOND_MINTED)):
         problems.append(f"asset {row.asset_id}: serial range {row.first_serial}-{row.last_serial} was never minted")
+    for row in await session.execute(text(EXPIRY_MISMATCHES)):
+        if row.stray:
+            problems.append(f"pending {row.id}: queued for expiry but not an open pending with that timeout")
+        else:
+            problems.append(f"pending {row.id}: open with a timeout but not queued for expiry (or at another time)")
     assets, accounts, transfers = (await session.execute(text(COUNTS))).one()
     return AuditReport(int(assets), int(accounts), int(transfers), problems)

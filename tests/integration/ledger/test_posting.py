@@ -203,6 +203,10 @@ async def test_timeouts_void_expired_pendings(sessions: Sessions, world: World) 
         await session.execute(
             text("UPDATE transfer SET expires_at = now() - interval '1 second' WHERE id = :id"), {"id": short.id}
         )
+        await session.execute(
+            text("UPDATE pending_expiry SET expires_at = now() - interval '1 second' WHERE pending_id = :id"),
+            {"id": short.id},
+        )
     settle = spec(None, None, None, flags=TransferFlags.POST_PENDING, pending_id=short.id, code="settle")
     assert await post(sessions, settle) == [ResultCode.PENDING_EXPIRED]
     async with unit_of_work(sessions) as session:

@@ -25,7 +25,7 @@ from tests.conftest import ServerUrls
 from tests.unit.ledger.reference import RefAccount, ReferenceLedger
 
 T = TypeVar("T")
-TABLES = "ledger_block, serial_movement, serial_range, transfer, account, asset"
+TABLES = "ledger_block, serial_movement, serial_range, pending_expiry, transfer, account, asset"
 
 
 class LedgerMachine(RuleBasedStateMachine):
@@ -169,9 +169,11 @@ class LedgerMachine(RuleBasedStateMachine):
         async def backdate() -> None:
             async with unit_of_work(self.sessions) as session:
                 await session.execute(text("SET LOCAL session_replication_role = replica"))
-                await session.execute(
-                    text("UPDATE transfer SET expires_at = now() - interval '1 second' WHERE id = :id"), {"id": victim}
-                )
+                for statement in (
+                    "UPDATE transfer SET expires_at = now() - interval '1 second' WHERE id = :id",
+                    "UPDATE pending_expiry SET expires_at = now() - interval '1 second' WHERE pending_id = :id",
+                ):
+                    await session.execute(text(statement), {"id": victim})
 
         self.run(backdate())
         self.model.expired.add(victim)
