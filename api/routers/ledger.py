@@ -15,11 +15,12 @@ from api.deps import ReadSession, requires
 from api.idempotency import Idempotent
 from api.pagination import Page, PageParams, make_page, page_params
 from api.problems import problem_responses
-from domain.errors import NotFound
+from domain.errors import Conflict, NotFound
 from domain.identity.roles import Role, Scope
 from domain.ledger.codes import AccountFlags, AssetKind, TransferFlags
 from domain.ledger.transfers import TransferResult, TransferSpec
 from services import audit, ledger
+from services.identity import service as identity
 from services.identity.service import Principal
 from services.ledger import repository
 from services.ledger.tables import Account, Transfer
@@ -196,13 +197,15 @@ async def _posted(session: AsyncSession, results: list[TransferResult]) -> list[
 
 
 @router.post(
-    "/assets", status_code=201, summary="Register an asset (operator)", responses=problem_responses(401, 403, 422)
+    "/assets", status_code=201, summary="Register an asset (operator)", responses=problem_responses(401, 403, 409, 422)
 )
 async def create_asset(body: AssetCreate, principal: Writer, idem: Idempotent) -> AssetRead:
     async def effect(session: AsyncSession) -> AssetRead:
         asset = await ledger.ensure_asset(
             session, code=body.code, kind=body.kind, name=body.name, unit=body.unit, scale=body.scale
         )
+        if (asset.kind, asset.name, asset.unit, asset.scale) != (body.kind.value, body.name, body.unit, body.scale):
+            raise Conflict(f"asset {body.code} exists with other fields", code="asset_exists_with_different_fields")
         await audit.record(session, principal.actor, "ledger.asset.create", "asset", asset.id, {"code": body.code})
         return AssetRead.model_validate(asset)
 
@@ -213,7 +216,7 @@ async def create_asset(body: AssetCreate, principal: Writer, idem: Idempotent) -
     "/accounts",
     status_code=201,
     summary="Open an account (operator); flags default by purpose",
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def create_account(body: AccountCreate, principal: Writer, idem: Idempotent) -> AccountRead:
     flags = None
@@ -227,6 +230,8 @@ async def create_account(body: AccountCreate, principal: Writer, idem: Idempoten
 
     async def effect(session: AsyncSession) -> AccountRead:
         await ledger.get_asset(session, body.asset_id)
+        if body.owner_id is not None:
+            await identity.get_organisation(session, body.owner_id)
         account = await ledger.open_account(
             session,
             asset_id=body.asset_id,

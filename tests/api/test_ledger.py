@@ -206,3 +206,23 @@ async def test_two_phase_and_serials_over_http(client: httpx.AsyncClient, make_m
     assert [move["to_account_id"] for move in serial.json()["history"]] == [accounts["owner"], accounts["other"]]
     assert (await client.get("/v1/ledger/serials/BSC-P1-2025/900", headers=other.headers)).status_code == 404
     assert (await client.get("/v1/ledger/serials/BSC-P1-2025/900", headers=owner.headers)).json()["range_first"] == 251
+
+
+async def test_asset_and_account_refusals(client: httpx.AsyncClient, make_member: MemberFactory) -> None:
+    operator = await make_member(Role.OPERATOR)
+    body = {"code": "GLD", "kind": "product_lot", "name": "Gold tea lot", "unit": "g"}
+    assert (await client.post("/v1/ledger/assets", json=body, headers=operator.headers)).status_code == 201
+    same = await client.post("/v1/ledger/assets", json=body, headers=operator.headers)
+    assert same.status_code == 201
+    other = await client.post("/v1/ledger/assets", json={**body, "unit": "kg"}, headers=operator.headers)
+    assert other.status_code == 409
+    assert other.json()["code"] == "asset_exists_with_different_fields"
+    ghost = {"asset_id": same.json()["id"], "owner_id": str(uuid.uuid4()), "purpose": "available"}
+    missing = await client.post("/v1/ledger/accounts", json=ghost, headers=operator.headers)
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "organisation_not_found"
+    no_asset = await client.post(
+        "/v1/ledger/accounts", json={"asset_id": 999_999, "purpose": "available"}, headers=operator.headers
+    )
+    assert no_asset.status_code == 404
+    assert no_asset.json()["code"] == "asset_not_found"
