@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select, tuple_
+from sqlalchemy import select, tuple_, union_all
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -113,15 +113,19 @@ async def get_transfers(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uui
 
 
 async def statement(session: AsyncSession, account_id: int, *, after_seq: int | None, limit: int) -> list[Transfer]:
-    """The account's transfers, newest first (by sequence), ``limit`` of them after the cursor's ``seq``."""
-    query = (
-        select(Transfer)
-        .where(or_(Transfer.debit_account_id == account_id, Transfer.credit_account_id == account_id))
-        .order_by(Transfer.seq.desc())
-        .limit(limit)
-    )
-    if after_seq is not None:
-        query = query.where(Transfer.seq < after_seq)
+    """The account's transfers, newest first (by sequence), ``limit`` of them after the cursor's ``seq``.
+
+    Two backward scans of the (account, seq) indexes, each stopping at ``limit``, merged: a page costs the same on an
+    account with ten transfers or ten million (an OR of both sides would sort the account's whole history).
+    """
+    sides = []
+    for column in (Transfer.debit_account_id, Transfer.credit_account_id):
+        side = select(Transfer.id, Transfer.seq).where(column == account_id)
+        if after_seq is not None:
+            side = side.where(Transfer.seq < after_seq)
+        sides.append(side.order_by(Transfer.seq.desc()).limit(limit))
+    newest = union_all(*sides).subquery()
+    query = select(Transfer).join(newest, newest.c.id == Transfer.id).order_by(Transfer.seq.desc()).limit(limit)
     return list((await session.execute(query)).scalars())
 
 
