@@ -45,6 +45,7 @@ class Account(Base):
     credits_must_not_exceed_debits: Mapped[bool] = mapped_column(Boolean, server_default="false")
     retired: Mapped[bool] = mapped_column(Boolean, server_default="false")
     holds_serials: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    serialized: Mapped[bool] = mapped_column(Boolean, server_default="false")
     debits_posted: Mapped[int] = mapped_column(BigInteger, server_default="0")
     credits_posted: Mapped[int] = mapped_column(BigInteger, server_default="0")
     debits_pending: Mapped[int] = mapped_column(BigInteger, server_default="0")
