@@ -110,11 +110,12 @@ def create_app(settings: Settings | None = None, servers: EmbeddedServers | None
         form_paths=auth.form_paths(),
     )
     app.include_router(health.router)
+    # The public label check is the hottest route: matched second, before the long list of the others.
+    app.include_router(labels.public_router)
     app.include_router(auth.router)
     app.include_router(identity.router)
     app.include_router(registry.router)
     app.include_router(public.router)
     app.include_router(ledger.router)
     app.include_router(labels.router)
-    app.include_router(labels.public_router)
     return app

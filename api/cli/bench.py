@@ -93,3 +93,48 @@ def inventory(
     typer.echo(bar_chart([("validated import", import_rate), ("raw COPY baseline", copy_rate)], unit="rows/s"))
     if as_json:
         typer.echo(json.dumps(figures))
+
+
+@app.command("labels")
+def labels(as_json: JsonOption = False, keep: KeepOption = False, scale: ScaleOption = 1.0) -> None:
+    """Issue a million label codes (generation + COPY), then verify codes over HTTP against GET /healthz."""
+    from services.bench import labels as bench
+    from services.bench.common import bar_chart, scratch_database
+
+    servers = resolve_servers(get_settings())
+    sizes = bench.Sizes().scaled(scale)
+    try:
+        typer.echo(f"database: {servers.database_source} ({redact(servers.database_url)})")
+
+        async def main() -> bench.Report:
+            async with scratch_database(servers.database_url, keep=keep) as url:
+                typer.echo(f"scratch database: {url.rsplit('/', 1)[-1].split('?')[0]} (migrated to head)")
+                typer.echo(f"issuing {sizes.codes:,} codes, then {sizes.seconds:g} s of HTTP load per route ...")
+                return await bench.run(url, servers.redis_url, sizes)
+
+        report = asyncio.run(main())
+    finally:
+        servers.stop()
+
+    typer.echo("")
+    typer.echo(
+        f"issue {report.issue_codes:,} codes: {report.issue_seconds:.2f} s "
+        f"({report.issue_codes / report.issue_seconds:,.0f} codes/s; {report.stored_codes:,} stored; "
+        f"1M-code equivalent {report.issue_1m_seconds:.2f} s, target <= 20 s)"
+    )
+    typer.echo("")
+    typer.echo(f"{'route (HTTP, ' + report.verify.generator + ')':<44} {'requests':>9} {'req/s':>9} {'p50 ms':>8} "
+               f"{'p99 ms':>8} {'errors':>7}")  # fmt: skip
+    for row in (report.baseline, report.verify):
+        typer.echo(
+            f"{row.name:<44} {row.requests:>9,} {row.rps:>9,.0f} {row.p50_ms:>8.2f} {row.p99_ms:>8.2f} {row.errors:>7}"
+        )
+    typer.echo("")
+    typer.echo(bar_chart([(row.name, row.rps) for row in (report.baseline, report.verify)], unit="req/s"))
+    typer.echo("")
+    typer.echo(
+        f"verify: {report.verify.rps:,.0f} req/s (target >= 2,000), p99 {report.verify.p99_ms:.1f} ms (target <= 50); "
+        f"{report.scans_recorded:,} scans recorded"
+    )
+    if as_json:
+        typer.echo(json.dumps(report.as_json()))

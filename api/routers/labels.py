@@ -54,7 +54,7 @@ from services.identity.service import Principal
 from services.labels import accreditations, certifications, codes, lots, schemes
 from services.labels.schemes import criterion_to_json
 from services.labels.tables import CertificationRow, ProductLotRow
-from services.labels.verification import verify_code
+from services.labels.verification import forget_cached_schemes, verify_code
 
 router = APIRouter(prefix="/v1/labels", tags=["labels"])
 public_router = APIRouter(prefix="/v1/public/labels", tags=["labels", "public"])
@@ -129,7 +129,9 @@ async def add_criteria(
             criteria=[criterion_to_json(c) for c in v.criteria],
         )
 
-    return await idem.run(effect, status_code=201)  # type: ignore[return-value]
+    response = await idem.run(effect, status_code=201)
+    forget_cached_schemes()
+    return response  # type: ignore[return-value]
 
 
 @router.post(
@@ -197,7 +199,9 @@ async def recognise(body: RecognitionCreate, principal: Operator, idem: Idempote
         )
         return RecognitionRead.model_validate(row)
 
-    return await idem.run(effect, status_code=201)  # type: ignore[return-value]
+    response = await idem.run(effect, status_code=201)
+    forget_cached_schemes()  # after the commit: this process shows the recognition at once, others within a minute
+    return response  # type: ignore[return-value]
 
 
 @router.get("/recognitions", summary="Recognised equivalent schemes")

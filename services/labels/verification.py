@@ -3,8 +3,8 @@
 The text alone tells a malformed code and a mistyped one (check digit) apart, with no database work. A well-formed
 code costs one statement on a raw asyncpg connection: it finds the code with its certificate, producer, certifier and
 the recognitions in force, records the scan (only for issued codes, so invented codes cannot fill the table) and
-returns the code's recent scans for the counterfeit rule. Only a newly suspected code costs a second statement (the
-flag upsert). Schemes change rarely and are cached for a minute.
+returns the code's recent scans for the counterfeit rule. Only a suspected code costs a second statement (the flag
+upsert). Schemes and their recognitions change rarely and are cached for a minute (``SCHEME_CACHE_SECONDS``).
 
 Counterfeit rule: ``domain/labels/counterfeit.py``, with the numbers per scheme in ``label_scheme.counterfeit_*``.
 The rule is judged on at most the ``SCAN_HISTORY`` most recent scans within the longer of its two windows; that is
@@ -23,9 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from domain.labels.certification import Certification
 from domain.labels.codes import CodeVerdict, check_code
 from domain.labels.counterfeit import CounterfeitRule, GeoPoint, Scan, assess, coarsen
+from domain.labels.recognition import Recognition, recognitions_in_force
 from domain.labels.scheme import LabelScheme, ProductCategory
-from domain.labels.states import CertificationState
+from domain.labels.states import CertificationState, local_date
 from domain.labels.verification import VerificationResult, VerificationVerdict, verify
+from services.labels.accreditations import recognition_to_domain, recognitions
 from services.labels.schemes import load_scheme
 from services.labels.tables import LabelSchemeRow
 
@@ -48,12 +50,7 @@ WITH found AS (
 )
 SELECT found.*, (SELECT scanned_at FROM scan) AS scanned_at,
        history.times, history.latitudes, history.longitudes,
-       (SELECT reasons FROM counterfeit_flag WHERE code = $1) AS flag_reasons,
-       (SELECT json_agg(json_build_object('scheme', r.recognised_scheme, 'name', r.name,
-                                          'valid_until', r.valid_until) ORDER BY r.recognised_scheme)
-        FROM scheme_recognition AS r
-        WHERE r.scheme_code = found.scheme_code AND found.category = ANY(r.categories)
-          AND (now() AT TIME ZONE 'Asia/Shanghai')::date BETWEEN r.valid_from AND r.valid_until) AS recognitions
+       (SELECT reasons FROM counterfeit_flag WHERE code = $1) AS flag_reasons
 FROM found
 LEFT JOIN LATERAL (
     SELECT array_agg(s.scanned_at) AS times, array_agg(s.latitude) AS latitudes, array_agg(s.longitude) AS longitudes
@@ -86,6 +83,7 @@ class Verification:
 class _CachedScheme:
     scheme: LabelScheme
     rule: CounterfeitRule
+    recognitions: tuple[Recognition, ...]
     loaded: float
 
     @property
@@ -111,7 +109,8 @@ async def _scheme(sessions: async_sessionmaker[AsyncSession], code: str) -> _Cac
             place_window=timedelta(hours=row.counterfeit_place_window_hours),
             same_place_km=float(row.counterfeit_same_place_km),
         )
-    cached = _CachedScheme(scheme, rule, time.monotonic())
+        recognised = tuple(recognition_to_domain(row) for row in await recognitions(session, code))
+    cached = _CachedScheme(scheme, rule, recognised, time.monotonic())
     _schemes[code] = cached
     return cached
 
@@ -189,24 +188,17 @@ async def verify_code(
             "valid_until": _iso(record["valid_until"]),
             "scheme": record["scheme_code"],
         },
-        "recognitions": _recognitions(record["recognitions"]),
+        "recognitions": [
+            {"scheme": r.recognised_scheme, "name": r.name, "valid_until": r.valid_until.isoformat()}
+            for r in recognitions_in_force(cached.recognitions, cached.scheme.code, local_date(now))
+            if certification.category in r.categories
+        ],
     }
     return Verification(digits, check.code.printed, result, facts, scanned_at)
 
 
 def _iso(value: date | None) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def _recognitions(value: Any) -> list[dict[str, Any]]:
-    if not value:
-        return []
-    if isinstance(value, str):
-        import json
-
-        parsed: list[dict[str, Any]] = json.loads(value)
-        return parsed
-    return list(value)
 
 
 def _certification(record: Any, scheme: LabelScheme) -> Certification:
