@@ -7,9 +7,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from html import escape
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 
@@ -17,6 +17,9 @@ from api.deps import ReadSession, State
 from api.pagination import Page, PageParams, make_page, page_params
 from api.problems import problem_responses
 from api.ratelimit import limit_per_minute, public_limit
+from api.routers import registry_credit_schemas as credit_schemas
+from api.routers import registry_issuance_schemas as issuance_schemas
+from api.routers import registry_project_schemas as project_schemas
 from api.routers import registry_schemas as schemas
 from domain.errors import NotFound
 from domain.registry.carbon import co2e_from_carbon
@@ -33,30 +36,45 @@ Pages = Annotated[PageParams, Depends(page_params)]
 READ_PROBLEMS = problem_responses(400, 404)
 
 
-@router.get("/methodologies", summary="Methodology versions", responses=READ_PROBLEMS)
-async def list_methodologies(session: ReadSession, page: Pages) -> Page[schemas.MethodologyRead]:
+@router.get(
+    "/methodologies",
+    summary="Published methodology versions with their status (active, superseded, withdrawn); drafts are not public",
+    responses=READ_PROBLEMS,
+)
+async def list_methodologies(
+    session: ReadSession,
+    page: Pages,
+    status: Annotated[Literal["active", "superseded", "withdrawn"] | None, Query()] = None,
+) -> Page[schemas.MethodologyRead]:
     after = page.after_as(int)
-    rows = await methodologies.list_versions(session, after=after[0] if after else None, limit=page.limit + 1)
+    rows = await methodologies.list_versions(
+        session, after=after[0] if after else None, limit=page.limit + 1, status=status
+    )
     items = [schemas.MethodologyRead.model_validate(row) for row in rows]
     return make_page(items, page.limit, lambda item: (item.id,))
 
 
 @router.get("/methodologies/{code}/{version}", summary="One methodology version", responses=READ_PROBLEMS)
-async def get_methodology(code: str, version: int, session: ReadSession) -> schemas.MethodologyRead:
-    return schemas.MethodologyRead.model_validate(await methodologies.get_version(session, code, version))
+async def get_methodology(
+    code: Annotated[str, Path(max_length=40)], version: Annotated[int, Path(ge=1, le=1_000_000)], session: ReadSession
+) -> schemas.MethodologyRead:
+    row = await methodologies.get_version(session, code, version)
+    if row.status == "draft":
+        raise NotFound(f"no methodology {code} version {version}", code="methodology_not_found")
+    return schemas.MethodologyRead.model_validate(row)
 
 
 @router.get("/projects", summary="Projects in public notice or later", responses=READ_PROBLEMS)
-async def list_projects(session: ReadSession, page: Pages) -> Page[schemas.ProjectRead]:
+async def list_projects(session: ReadSession, page: Pages) -> Page[project_schemas.ProjectRead]:
     after = page.after_as(str)
     rows = await projects.list_projects(session, None, after=after[0] if after else None, limit=page.limit + 1)
-    items = [schemas.ProjectRead.model_validate(row) for row in rows]
+    items = [project_schemas.ProjectRead.model_validate(row) for row in rows]
     return make_page(items, page.limit, lambda item: (item.code,))
 
 
 @router.get("/projects/{project_id}", summary="One public project", responses=READ_PROBLEMS)
-async def get_project(project_id: uuid.UUID, session: ReadSession) -> schemas.ProjectRead:
-    return schemas.ProjectRead.model_validate(await access.load_project(session, project_id, None))
+async def get_project(project_id: uuid.UUID, session: ReadSession) -> project_schemas.ProjectRead:
+    return project_schemas.ProjectRead.model_validate(await access.load_project(session, project_id, None))
 
 
 @router.get("/issuances", summary="Issuances, oldest first", responses=READ_PROBLEMS)
@@ -64,7 +82,7 @@ async def list_issuances(
     session: ReadSession,
     page: Pages,
     project_code: Annotated[str | None, Query(max_length=20, pattern=r"^BZ-[A-Z]{2}-\d{4}$")] = None,
-) -> Page[schemas.IssuanceRead]:
+) -> Page[issuance_schemas.IssuanceRead]:
     after = page.after_as(datetime.fromisoformat, uuid.UUID)
     rows = await issuance.list_issuances(
         session,
@@ -72,18 +90,18 @@ async def list_issuances(
         after=(after[0], after[1]) if after else None,
         limit=page.limit + 1,
     )
-    items = [schemas.IssuanceRead.of(row, project) for row, project in rows]
+    items = [issuance_schemas.IssuanceRead.of(row, project) for row, project in rows]
     return make_page(items, page.limit, lambda item: (item.created_at.isoformat(), str(item.id)))
 
 
-async def _issuance(session: ReadSession, issuance_id: uuid.UUID) -> schemas.IssuanceRead:
+async def _issuance(session: ReadSession, issuance_id: uuid.UUID) -> issuance_schemas.IssuanceRead:
     row = await issuance.get_issuance(session, issuance_id)
     project = await access.load_project(session, row.project_id, None)
-    return schemas.IssuanceRead.of(row, project, with_record=True)
+    return issuance_schemas.IssuanceRead.of(row, project, with_record=True)
 
 
 @router.get("/issuances/{issuance_id}", summary="One issuance with its calculation record", responses=READ_PROBLEMS)
-async def get_issuance(issuance_id: uuid.UUID, session: ReadSession) -> schemas.IssuanceRead:
+async def get_issuance(issuance_id: uuid.UUID, session: ReadSession) -> issuance_schemas.IssuanceRead:
     return await _issuance(session, issuance_id)
 
 
@@ -92,39 +110,39 @@ async def get_issuance(issuance_id: uuid.UUID, session: ReadSession) -> schemas.
     summary="Recompute the issuance's calculation record and say whether it matches",
     responses=READ_PROBLEMS,
 )
-async def recompute_issuance(issuance_id: uuid.UUID, session: ReadSession) -> schemas.RecomputeRead:
+async def recompute_issuance(issuance_id: uuid.UUID, session: ReadSession) -> issuance_schemas.RecomputeRead:
     row = await issuance.get_issuance(session, issuance_id)
     hash_matches, recomputed = issuance.recompute(row)
-    return schemas.RecomputeRead(
+    return issuance_schemas.RecomputeRead(
         issuance_id=row.id, sha256=row.calculation_sha256, hash_matches=hash_matches, recomputed_matches=recomputed
     )
 
 
 @router.get("/retirements", summary="Retirements, oldest first", responses=READ_PROBLEMS)
-async def list_retirements(session: ReadSession, page: Pages, state: State) -> Page[schemas.RetirementRead]:
+async def list_retirements(session: ReadSession, page: Pages, state: State) -> Page[credit_schemas.RetirementRead]:
     after = page.after_as(datetime.fromisoformat, uuid.UUID)
     rows = await credits.list_retirements(session, after=(after[0], after[1]) if after else None, limit=page.limit + 1)
     base = state.settings.public_base_url
-    items = [schemas.RetirementRead.of(row, project, base) for row, project in rows]
+    items = [credit_schemas.RetirementRead.of(row, project, base) for row, project in rows]
     return make_page(items, page.limit, lambda item: (item.created_at.isoformat(), str(item.id)))
 
 
 @router.get(
     "/retirements/{number}",
     summary="Verify a retirement: serial ranges, beneficiary, project and vintage (HTML for browsers)",
-    response_model=schemas.RetirementRead,
+    response_model=credit_schemas.RetirementRead,
     responses={200: {"content": {"text/html": {}}}, **READ_PROBLEMS},
 )
 async def get_retirement(number: str, session: ReadSession, state: State, request: Request) -> Response:
     row, project = await credits.get_retirement(session, number)
-    read = schemas.RetirementRead.of(row, project, state.settings.public_base_url)
+    read = credit_schemas.RetirementRead.of(row, project, state.settings.public_base_url)
     # The certificate's QR code leads a phone's browser here: people get a page, programs get JSON.
     if "text/html" in request.headers.get("accept", ""):
         return HTMLResponse(_verification_page(read))
     return JSONResponse(read.model_dump(mode="json"))
 
 
-def _verification_page(read: schemas.RetirementRead) -> str:
+def _verification_page(read: credit_schemas.RetirementRead) -> str:
     rows = [
         ("证书编号 Certificate", read.number),
         ("受益方 Beneficiary", read.beneficiary),
@@ -162,9 +180,9 @@ async def retirement_certificate(number: str, session: ReadSession, state: State
 
 
 @router.get("/serials/{block}", summary="Where a serial is now and its history", responses=READ_PROBLEMS)
-async def lookup_serial(block: str, session: ReadSession) -> schemas.SerialRead:
+async def lookup_serial(block: str, session: ReadSession) -> credit_schemas.SerialRead:
     found = await credits.lookup(session, block)
-    return schemas.SerialRead(
+    return credit_schemas.SerialRead(
         block=found.block,
         asset_code=found.asset_code,
         serial=found.serial,

@@ -17,7 +17,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
-from domain.errors import RuleViolation
+from domain.errors import InvalidState, RuleViolation
 
 SPECIES_CODE = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
 METHODOLOGY_CODE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$")
@@ -28,6 +28,37 @@ class MethodologyStatus(StrEnum):
     ACTIVE = "active"
     SUPERSEDED = "superseded"
     WITHDRAWN = "withdrawn"
+
+
+class MethodologyAction(StrEnum):
+    PUBLISH = "publish"
+    WITHDRAW = "withdraw"
+    SUPERSEDE = "supersede"  # done to the active version when a newer one is published
+
+
+# draft --publish--> active --supersede (a newer version published)--> superseded
+# draft | active --withdraw (operator, reason)--> withdrawn. Superseded and withdrawn are final; a published
+# definition never changes, since issuances point at it.
+METHODOLOGY_TRANSITIONS: dict[tuple[MethodologyStatus, MethodologyAction], MethodologyStatus] = {
+    (MethodologyStatus.DRAFT, MethodologyAction.PUBLISH): MethodologyStatus.ACTIVE,
+    (MethodologyStatus.DRAFT, MethodologyAction.WITHDRAW): MethodologyStatus.WITHDRAWN,
+    (MethodologyStatus.ACTIVE, MethodologyAction.WITHDRAW): MethodologyStatus.WITHDRAWN,
+    (MethodologyStatus.ACTIVE, MethodologyAction.SUPERSEDE): MethodologyStatus.SUPERSEDED,
+}
+
+
+def methodology_transition(label: str, status: MethodologyStatus, action: MethodologyAction) -> MethodologyStatus:
+    """The status after ``action``; an illegal step raises ``InvalidState`` naming what is allowed."""
+    target = METHODOLOGY_TRANSITIONS.get((status, action))
+    if target is None:
+        allowed = ", ".join(a.value for (s, a) in METHODOLOGY_TRANSITIONS if s is status) or "nothing (final)"
+        raise InvalidState(
+            f"cannot {action.value} {label}: it is {status.value}; allowed: {allowed}",
+            code="methodology_invalid_state",
+            state=status.value,
+            action=action.value,
+        )
+    return target
 
 
 class UncertaintyMode(StrEnum):
@@ -115,6 +146,7 @@ class MethodologyRules:
     crediting_period_max_years: int = 40
     min_parcel_area_m2: Decimal = Decimal(400)
     afforestation_non_forest_years: int = 3
+    public_notice_days: int = 20  # calendar days in Asia/Shanghai between validation and registration
     excluded_land_uses: frozenset[LandUse] = frozenset({LandUse.ECONOMIC_FOREST, LandUse.WETLAND})
 
     def __post_init__(self) -> None:
@@ -130,6 +162,8 @@ class MethodologyRules:
             raise RuleViolation("crediting period bounds must satisfy 0 < min <= max", code="invalid_parameter")
         if self.min_parcel_area_m2 <= 0 or self.afforestation_non_forest_years < 0:
             raise RuleViolation("parcel size and non-forest years must be positive", code="invalid_parameter")
+        if not 1 <= self.public_notice_days <= 365:
+            raise RuleViolation("a public notice lasts 1 to 365 days", code="invalid_parameter")
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -141,6 +175,7 @@ class MethodologyRules:
             "crediting_period_max_years": self.crediting_period_max_years,
             "min_parcel_area_m2": str(self.min_parcel_area_m2),
             "afforestation_non_forest_years": self.afforestation_non_forest_years,
+            "public_notice_days": self.public_notice_days,
             "excluded_land_uses": sorted(item.value for item in self.excluded_land_uses),
         }
 

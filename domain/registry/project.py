@@ -7,6 +7,9 @@
     validating --return_for_corrections(verifier, reasons)--> draft
     public_notice --reject_registration(operator, reasons; e.g. an objection during the notice)--> draft
     verifying --request_corrections(verifier, reasons)--> monitoring
+    draft | validating | public_notice --withdraw(owner, reasons)--> withdrawn (final; its parcels are released)
+    registered | monitoring | verifying | issued --deregister(operator, reasons)--> deregistered (final: no further
+        issuance; issued credits stay with their holders; its parcels are released)
 
 Verifier steps need a verifier organisation accredited by the operator; owner steps need the project's own owner.
 An action that is not legal in the current state raises ``InvalidState``; the wrong actor raises ``Forbidden``.
@@ -31,6 +34,8 @@ class ProjectState(StrEnum):
     MONITORING = "monitoring"
     VERIFYING = "verifying"
     ISSUED = "issued"
+    WITHDRAWN = "withdrawn"
+    DEREGISTERED = "deregistered"
 
 
 class ProjectAction(StrEnum):
@@ -44,6 +49,8 @@ class ProjectAction(StrEnum):
     REQUEST_CORRECTIONS = "request_corrections"
     VERIFY = "verify"
     APPROVE_ISSUANCE = "approve_issuance"
+    WITHDRAW = "withdraw"
+    DEREGISTER = "deregister"
 
 
 S, A = ProjectState, ProjectAction
@@ -59,7 +66,16 @@ TRANSITIONS: dict[tuple[ProjectState, ProjectAction], ProjectState] = {
     (S.VERIFYING, A.REQUEST_CORRECTIONS): S.MONITORING,
     (S.VERIFYING, A.VERIFY): S.VERIFYING,
     (S.VERIFYING, A.APPROVE_ISSUANCE): S.ISSUED,
+    (S.DRAFT, A.WITHDRAW): S.WITHDRAWN,
+    (S.VALIDATING, A.WITHDRAW): S.WITHDRAWN,
+    (S.PUBLIC_NOTICE, A.WITHDRAW): S.WITHDRAWN,
+    (S.REGISTERED, A.DEREGISTER): S.DEREGISTERED,
+    (S.MONITORING, A.DEREGISTER): S.DEREGISTERED,
+    (S.VERIFYING, A.DEREGISTER): S.DEREGISTERED,
+    (S.ISSUED, A.DEREGISTER): S.DEREGISTERED,
 }
+# States a project never leaves; its parcels are released when it enters one.
+FINAL_STATES = frozenset({S.WITHDRAWN, S.DEREGISTERED})
 
 PERFORMER: dict[ProjectAction, Role] = {
     A.SUBMIT: Role.PROJECT_OWNER,
@@ -72,9 +88,13 @@ PERFORMER: dict[ProjectAction, Role] = {
     A.REQUEST_CORRECTIONS: Role.VERIFIER,
     A.VERIFY: Role.VERIFIER,
     A.APPROVE_ISSUANCE: Role.OPERATOR,
+    A.WITHDRAW: Role.PROJECT_OWNER,
+    A.DEREGISTER: Role.OPERATOR,
 }
 
-NEEDS_REASONS = frozenset({A.RETURN_FOR_CORRECTIONS, A.REJECT_REGISTRATION, A.REQUEST_CORRECTIONS})
+NEEDS_REASONS = frozenset(
+    {A.RETURN_FOR_CORRECTIONS, A.REJECT_REGISTRATION, A.REQUEST_CORRECTIONS, A.WITHDRAW, A.DEREGISTER}
+)
 
 
 @dataclass(frozen=True)
@@ -111,7 +131,7 @@ class Project:
         """Apply ``action`` by ``actor``; returns the transition for the audit trail; a refusal changes nothing."""
         target = TRANSITIONS.get((self.state, action))
         if target is None:
-            allowed = ", ".join(item.value for item in self.legal_actions())
+            allowed = ", ".join(item.value for item in self.legal_actions()) or "nothing (final)"
             raise InvalidState(
                 f"cannot {action.value} project {self.project_id} in state {self.state.value}; "
                 f"allowed in {self.state.value}: {allowed}",

@@ -1,7 +1,8 @@
 """Loading registry objects with the caller's right to see them, and the domain view of a project's lifecycle.
 
 Private objects of another organisation answer 404 rather than 403, so their existence does not leak: a project is
-visible to its owner, its validator and the operator, and to everyone once it reaches public notice.
+visible to its owner, its validator and the operator, and to everyone once it reaches public notice (a project
+withdrawn before its notice stays private; one withdrawn during or after it stays public).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.errors import Forbidden, NotFound
@@ -24,8 +25,24 @@ from services.registry.tables import MethodologyRow, MonitoringReport, Project
 PRIVATE_STATES = frozenset({ProjectState.DRAFT.value, ProjectState.VALIDATING.value})
 
 
+def is_public(project: Project) -> bool:
+    if project.status == ProjectState.WITHDRAWN.value:
+        return project.public_notice_on is not None or project.public_notice_until is not None
+    return project.status not in PRIVATE_STATES
+
+
+def public_clause() -> ColumnElement[bool]:
+    """``is_public`` as SQL, for lists."""
+    withdrawn_unnoticed = and_(
+        Project.status == ProjectState.WITHDRAWN.value,
+        Project.public_notice_on.is_(None),
+        Project.public_notice_until.is_(None),
+    )
+    return and_(Project.status.not_in(PRIVATE_STATES), not_(withdrawn_unnoticed))
+
+
 def can_see(project: Project, principal: Principal | None) -> bool:
-    if project.status not in PRIVATE_STATES:
+    if is_public(project):
         return True
     if principal is None:
         return False

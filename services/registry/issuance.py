@@ -98,6 +98,22 @@ async def _claim_periods(
         raise
 
 
+async def _require_active_parcels(session: AsyncSession, project: Project, keys: list[str]) -> None:
+    """Defence in depth: release refuses a parcel in an open report, so a report's parcels are all still held."""
+    held = set(
+        (
+            await session.execute(
+                select(Parcel.parcel_key).where(
+                    Parcel.project_id == project.id, Parcel.parcel_key.in_(keys), Parcel.active
+                )
+            )
+        ).scalars()
+    )
+    missing = sorted(set(keys) - held)
+    if missing:
+        raise Conflict(f"project {project.code} no longer holds parcel(s) {', '.join(missing)}", code="parcel_released")
+
+
 async def approve_issuance(session: AsyncSession, principal: Principal, report_id: uuid.UUID) -> IssuanceRow:
     project, report = await load_report(session, report_id, principal, for_update=True)
     aggregate = await access.lifecycle(session, project)
@@ -107,7 +123,8 @@ async def approve_issuance(session: AsyncSession, principal: Principal, report_i
     if report.status == "issued":
         raise Conflict(f"monitoring report {report.id} was already issued", code="already_issued")
     transition = aggregate.perform(ProjectAction.APPROVE_ISSUANCE, actor)
-    methodology_row = await methodologies.get(session, project.methodology_id)
+    pinned = await methodologies.get(session, project.methodology_id)
+    methodology_row = await methodologies.governing_row(session, pinned.code)
     inputs = report.inputs | {
         "buffer_share": canonical_decimal(project.buffer_share),
         "carried_in": canonical_decimal(project.carried_remainder),
@@ -117,6 +134,7 @@ async def approve_issuance(session: AsyncSession, principal: Principal, report_i
     )
     issuance_id = uuid.uuid4()
     keys = [item["parcel_id"] for item in inputs["parcels"]]
+    await _require_active_parcels(session, project, keys)
     await _claim_periods(session, issuance_id, project.id, keys, report.period_start, report.period_end)
     vintage = report.period_end.year
     asset = await credit_asset(session, project, vintage)

@@ -94,7 +94,8 @@ async def file_report(
             code="period_outside_crediting_period",
         )
     inputs = await _inputs(session, project, spec)
-    methodology = methodologies.to_domain(await methodologies.get(session, project.methodology_id))
+    pinned = await methodologies.get(session, project.methodology_id)
+    methodology = await methodologies.governing(session, pinned.code)
     # A dry run refuses inputs the calculation would refuse, now rather than at issuance.
     calculate_monitoring_period(methodology, MonitoringInputs.from_dict(inputs))
     await _refuse_credited(session, [m.parcel_id for m in spec.measurements], spec.period_start, spec.period_end)

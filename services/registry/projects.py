@@ -1,14 +1,16 @@
 """Projects and their parcels: creation with eligibility refusals, and the lifecycle up to registration.
 
 Owner creates a draft, adds parcels and submits it to an accredited verifier of its choice; that verifier validates
-(or returns it with reasons); the operator registers it after the public notice (or rejects it with reasons).
+(or returns it with reasons); the operator registers it once the public notice is over (or rejects it with reasons).
+The notice lasts the methodology's ``public_notice_days`` (default 20) Asia/Shanghai calendar days from the day of
+validation (domain/registry/notice.py). Withdrawal, deregistration and parcel release are in closure.py.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +23,7 @@ from domain.identity.roles import Role
 from domain.registry import eligibility
 from domain.registry.eligibility import ParcelFacts, ProjectFacts, ProjectType
 from domain.registry.methodology import LandUse
+from domain.registry.notice import NoticePeriod, require_notice_over, shanghai_today
 from domain.registry.project import ProjectAction
 from services.audit import record
 from services.db import sqlstate
@@ -30,7 +33,6 @@ from services.registry.tables import CreditedPeriod, Parcel, Project, Verificati
 
 # Risk rating -> percentage points added to the methodology's default buffer share (default; reviewed per project).
 RISK_EXTRA_BUFFER = {"low": Decimal("0"), "medium": Decimal("0.05"), "high": Decimal("0.10")}
-PUBLIC_NOTICE_DAYS = 10
 POLYGON_LOCK = "registry:parcel-polygons"
 
 
@@ -238,8 +240,15 @@ async def submit(
 
 
 async def validate(
-    session: AsyncSession, principal: Principal, project_id: uuid.UUID, *, approve: bool, reasons: list[str]
+    session: AsyncSession,
+    principal: Principal,
+    project_id: uuid.UUID,
+    *,
+    approve: bool,
+    reasons: list[str],
+    today: date | None = None,
 ) -> Project:
+    """``today`` (Asia/Shanghai) is the notice's first day; only the demo and tests set it, the API never does."""
     project = await access.load_project(session, project_id, principal, for_update=True)
     aggregate = await access.lifecycle(session, project)
     actor = await access.lifecycle_actor(session, project, principal)
@@ -256,19 +265,43 @@ async def validate(
         )
     )
     if approve:
-        project.public_notice_until = date.today() + timedelta(days=PUBLIC_NOTICE_DAYS)
-    detail = {"decision": "approve" if approve else "request_corrections", "reasons": list(transition.reasons)}
+        rules = (await methodologies.governing(session, await _code_of(session, project))).rules
+        notice = NoticePeriod(today or shanghai_today(), rules.public_notice_days)
+        project.public_notice_on, project.public_notice_until = notice.noticed_on, notice.last_day
+        detail_notice = {"notice_from": notice.noticed_on.isoformat(), "notice_until": notice.last_day.isoformat()}
+    else:
+        detail_notice = {}
+    detail = {
+        "decision": "approve" if approve else "request_corrections",
+        "reasons": list(transition.reasons),
+        **detail_notice,
+    }
     return await _apply(session, principal, project, transition.to_state.value, "project.validate", detail)
 
 
+async def _code_of(session: AsyncSession, project: Project) -> str:
+    return (await methodologies.get(session, project.methodology_id)).code
+
+
 async def register(
-    session: AsyncSession, principal: Principal, project_id: uuid.UUID, *, approve: bool, reasons: list[str]
+    session: AsyncSession,
+    principal: Principal,
+    project_id: uuid.UUID,
+    *,
+    approve: bool,
+    reasons: list[str],
+    today: date | None = None,
 ) -> Project:
+    """Registration waits for the end of the notice; a rejection (an objection upheld) may come during it."""
     project = await access.load_project(session, project_id, principal, for_update=True)
     aggregate = await access.lifecycle(session, project)
     actor = await access.lifecycle_actor(session, project, principal)
     action = ProjectAction.REGISTER if approve else ProjectAction.REJECT_REGISTRATION
     transition = aggregate.perform(action, actor, reasons)
+    if approve:
+        if project.public_notice_until is None:
+            raise InvalidState(f"project {project.code} has no recorded public notice", code="public_notice_missing")
+        require_notice_over(project.code, project.public_notice_until, today or shanghai_today())
     detail = {"decision": "register" if approve else "reject", "reasons": list(transition.reasons)}
     return await _apply(session, principal, project, transition.to_state.value, "project.register", detail)
 
@@ -291,8 +324,8 @@ async def list_projects(
     if after is not None:
         query = query.where(Project.code > after)
     if principal is None:
-        query = query.where(Project.status.not_in(access.PRIVATE_STATES))
+        query = query.where(access.public_clause())
     elif mine or principal.role is not Role.OPERATOR:
         visible = (Project.owner_id == principal.organisation_id) | (Project.validator_id == principal.organisation_id)
-        query = query.where(visible if mine else visible | Project.status.not_in(access.PRIVATE_STATES))
+        query = query.where(visible if mine else visible | access.public_clause())
     return list((await session.execute(query)).scalars())

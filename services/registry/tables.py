@@ -1,4 +1,5 @@
-"""Persistence of the registry (the schema, with its guards against double issuance, is migration 0003)."""
+"""Persistence of the registry (the schema, with its guards against double issuance, is migration 0003; the
+lifecycle columns and guards of withdrawal, deregistration, parcel release and methodology drafts are 0005)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,8 @@ class MethodologyRow(Base):
     definition: Mapped[dict[str, Any]] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class VerifierAccreditation(Base):
@@ -74,7 +77,10 @@ class Project(Base):
     buffer_share: Mapped[Decimal] = mapped_column(Numeric(5, 4))
     status: Mapped[str] = mapped_column(Text, server_default="draft")
     validator_id: Mapped[uuid.UUID | None] = mapped_column(UUID, ForeignKey("organisation.id"))
+    public_notice_on: Mapped[date | None] = mapped_column(Date)
     public_notice_until: Mapped[date | None] = mapped_column(Date)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_reason: Mapped[str | None] = mapped_column(Text)
     carried_remainder: Mapped[Decimal] = mapped_column(Numeric(20, 6), server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -101,6 +107,7 @@ class Parcel(Base):
     max_lon: Mapped[float | None] = mapped_column(Float)
     max_lat: Mapped[float | None] = mapped_column(Float)
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

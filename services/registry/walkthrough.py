@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -158,9 +158,14 @@ async def walk(sessions: async_sessionmaker[AsyncSession], settings: Settings, p
     async with unit_of_work(sessions) as session:
         await projects.submit(session, people.owner, project.id, people.verifier.organisation_id)
     async with unit_of_work(sessions) as session:
-        await projects.validate(session, people.verifier, project.id, approve=True, reasons=[])
+        noticed = await projects.validate(session, people.verifier, project.id, approve=True, reasons=[])
+        notice_until = noticed.public_notice_until
+    assert notice_until is not None
     async with unit_of_work(sessions) as session:
-        await projects.register(session, people.operator, project.id, approve=True, reasons=[])
+        # A demo cannot wait out the public notice: it registers on the first day after it, as the operator would.
+        await projects.register(
+            session, people.operator, project.id, approve=True, reasons=[], today=notice_until + timedelta(days=1)
+        )
     measurements = tuple(
         monitoring.Measurement(p.id, p.stock_volume_per_mu, (p.stock_volume_per_mu * GROWTH).quantize(Decimal("0.001")))
         for p in parcels

@@ -11,6 +11,7 @@ from tests.integration.registry.builders import (
     Cast,
     cast,
     draft_project,
+    elapse_notice,
     ok,
     parcel_body,
     post,
@@ -79,6 +80,7 @@ async def test_lifecycle_steps_refuse_every_wrong_role(
     await _refused(
         client, [people.owner, people.verifier, stranger, buyer], f"/projects/{pid}/registration", register, {403}
     )
+    await elapse_notice(pid)
     await ok(await post(client, people.operator, f"/projects/{pid}/registration", register))
 
     # Monitoring report: only the project's owner.

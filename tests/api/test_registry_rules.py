@@ -242,38 +242,6 @@ async def test_holder_cancellation_and_idempotent_retirement(
     assert holdings == {"available": 2000, "cancelled": 23, "retired": 1000}
 
 
-async def test_publishing_a_methodology_version_keeps_issuances_on_theirs(
-    client: httpx.AsyncClient, make_member: MemberFactory, seeded: None
-) -> None:
-    people = await cast(client, make_member)
-    _, _, issuance = await issued_project(client, people)
-    definition = {
-        "code": "CCER-14-001-V01",
-        "name": "碳汇造林项目方法学 rev 2",
-        "species": [
-            {
-                "species": "masson_pine",
-                "name_zh": "马尾松",
-                "name_en": "Masson pine",
-                "wood_density": "0.390",
-                "biomass_expansion_factor": "1.472",
-                "root_shoot_ratio": "0.187",
-                "carbon_fraction": "0.460",
-            }
-        ],
-        "rules": {"buffer_share": "0.15"},
-    }
-    published = await ok(await post(client, people.operator, "/methodologies", definition), 201)
-    assert (published["version"], published["status"]) == (2, "active")
-    versions = await ok(await client.get("/v1/public/methodologies"))
-    assert [(v["version"], v["status"]) for v in versions["items"]] == [(1, "superseded"), (2, "active")]
-    assert issuance["calculation"]["methodology"] == {"code": "CCER-14-001-V01", "version": 1}
-    check = await ok(await client.get(f"/v1/public/issuances/{issuance['id']}/recompute"))
-    assert check["recomputed_matches"] is True
-    one = await ok(await client.get("/v1/public/methodologies/CCER-14-001-V01/2"))
-    assert one["definition"]["rules"]["buffer_share"] == "0.15"
-
-
 async def test_inventory_carbon_stock_report_and_chart(
     client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], seeded: None
 ) -> None:

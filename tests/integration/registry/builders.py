@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.identity.roles import Role
@@ -21,10 +22,26 @@ API = "/v1/registry"
 _keys = itertools.count(1)
 
 
+_database: dict[str, async_sessionmaker[AsyncSession]] = {}
+
+
 @pytest.fixture
 async def seeded(sessions: async_sessionmaker[AsyncSession]) -> None:
     async with unit_of_work(sessions) as session:
         await methodologies.seed_default(session)
+    _database["sessions"] = sessions  # for elapse_notice: the builders speak HTTP otherwise
+
+
+async def elapse_notice(project_id: str, days: int = 20) -> None:
+    """Move a project's recorded public notice ``days`` into the past, as if the calendar had turned."""
+    async with unit_of_work(_database["sessions"]) as session:
+        await session.execute(
+            text(
+                "UPDATE project SET public_notice_on = public_notice_on - CAST(:days AS integer), "
+                "public_notice_until = public_notice_until - CAST(:days AS integer) WHERE id = :id"
+            ),
+            {"days": days, "id": project_id},
+        )
 
 
 @dataclass(frozen=True)
@@ -117,6 +134,7 @@ async def registered_project(
         )
     )
     await ok(await post(client, people.verifier, f"/projects/{pid}/validation", {"decision": "approve"}))
+    await elapse_notice(pid)
     project = await ok(await post(client, people.operator, f"/projects/{pid}/registration", {"decision": "register"}))
     assert project["status"] == "registered"
     return project, parcels

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import date
 
 import httpx
 import pytest
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services import ledger
 from services.db import sqlstate
 from services.ledger.tables import Account, Asset
-from services.registry.tables import CreditedPeriod, IssuanceRow
+from services.registry.tables import CreditedPeriod, IssuanceRow, Parcel
 from tests.conftest import MemberFactory
 from tests.integration.registry.builders import (
     API,
@@ -78,51 +79,135 @@ async def test_two_concurrent_approvals_of_one_report_issue_once(
     await _audit_ok(sessions)
 
 
-async def _parcel_moved_to_second_project(
-    client: httpx.AsyncClient, people: object, sessions: async_sessionmaker[AsyncSession]
-) -> tuple[dict[str, object], dict[str, object], dict[str, object], dict[str, object]]:
-    """Project A's parcel, verified for 2016-2025 but not issued, leaves A (a tenure change, done in SQL: the API has
-    no such step) and joins project B, which is verified for an overlapping period: the last line of defence is the
-    credited-period trigger."""
-    project_a, parcels_a = await registered_project(client, people)  # type: ignore[arg-type]
-    report_a = await verified_report(client, people, project_a, parcels_a)  # type: ignore[arg-type]
-    async with sessions() as session, session.begin():
-        await session.execute(text("UPDATE parcel SET active = false WHERE id = :id"), {"id": parcels_a[0]["id"]})
-    project_b, parcels_b = await registered_project(client, people)  # type: ignore[arg-type]
-    assert parcels_b[0]["parcel_key"] == parcels_a[0]["parcel_key"]
-    report_b = await verified_report(
-        client,
-        people,  # type: ignore[arg-type]
-        project_b,
-        parcels_b,
-        start="2020-01-01",
-        end="2029-12-31",
+async def test_deregistration_racing_an_issuance_and_the_next_project_cannot_credit_the_period_again(
+    client: httpx.AsyncClient, make_member: MemberFactory, sessions: async_sessionmaker[AsyncSession], seeded: None
+) -> None:
+    """Project A's report is verified; the operator approves its issuance while (another operator session)
+    deregistering A. The project row lock orders them: either A issues and is then deregistered (its credits stay), or
+    A is deregistered first and its issuance refused. Either way A's parcel is released and project B takes it through
+    the API; B can never be credited again for a period A was credited for."""
+    people = await cast(client, make_member)
+    project_a, parcels_a = await registered_project(client, people)
+    report_a = await verified_report(client, people, project_a, parcels_a)
+    issuance, deregistration = await asyncio.gather(
+        client.post(f"{API}/monitoring-reports/{report_a['id']}/issuance", json={}, headers=people.operator.headers),
+        client.post(
+            f"{API}/projects/{project_a['id']}/deregistration",
+            json={"reason": "tenure dispute upheld by the county court"},
+            headers=people.operator.headers | key(),
+        ),
     )
-    return project_a, report_a, project_b, report_b
+    assert deregistration.status_code == 200, deregistration.text
+    assert deregistration.json()["status"] == "deregistered"
+    assert issuance.status_code in (201, 409), issuance.text
+    a_issued = issuance.status_code == 201
+    if not a_issued:
+        assert issuance.json()["code"] == "invalid_state"
+    released = await ok(await client.get(f"{API}/projects/{project_a['id']}/parcels", headers=people.owner.headers))
+    assert [(p["active"], p["released_at"] is not None) for p in released["items"]] == [(False, True)]
+
+    project_b, parcels_b = await registered_project(client, people)
+    assert parcels_b[0]["parcel_key"] == parcels_a[0]["parcel_key"]
+    overlapping = await post(
+        client,
+        people.owner,
+        f"/projects/{project_b['id']}/monitoring-reports",
+        report_body(parcels_b, start="2020-01-01", end="2029-12-31"),
+    )
+    if a_issued:
+        assert overlapping.status_code == 409
+        assert overlapping.json()["code"] == "period_already_credited"
+        report_b = await verified_report(client, people, project_b, parcels_b, start="2026-01-01", end="2035-12-31")
+    else:
+        assert overlapping.status_code == 201, overlapping.text
+        report_b = await ok(overlapping, 201)
+        await ok(
+            await post(
+                client, people.verifier, f"/monitoring-reports/{report_b['id']}/verification", {"decision": "approve"}
+            ),
+            201,
+        )
+    issued_b = await ok(await post(client, people.operator, f"/monitoring-reports/{report_b['id']}/issuance", {}), 201)
+    async with sessions() as session:
+        periods = (
+            await session.execute(
+                select(CreditedPeriod.period_start, CreditedPeriod.period_end).order_by(CreditedPeriod.period_start)
+            )
+        ).all()
+        assert await session.scalar(select(func.count()).select_from(IssuanceRow)) == (2 if a_issued else 1)
+    expected = [(date(2016, 1, 1), date(2025, 12, 31)), (date(2026, 1, 1), date(2035, 12, 31))]
+    assert periods == (expected if a_issued else [(date(2020, 1, 1), date(2029, 12, 31))])
+    balances = await _balances(sessions)
+    assert balances[(issued_b["asset_code"], "available")] == issued_b["issued_tonnes"]
+    if a_issued:
+        # Deregistration stops issuance, never the credits already issued.
+        assert balances[(f"BSC-{project_a['code']}-2025", "available")] == 3023
+    await _audit_ok(sessions)
 
 
-async def test_two_projects_racing_for_one_parcel_period_one_wins(
+async def test_two_projects_racing_for_a_released_parcel_one_takes_it(
     client: httpx.AsyncClient, make_member: MemberFactory, sessions: async_sessionmaker[AsyncSession], seeded: None
 ) -> None:
     people = await cast(client, make_member)
-    project_a, report_a, project_b, report_b = await _parcel_moved_to_second_project(client, people, sessions)
+    first, parcels = await draft_project(client, people)
+    await ok(await post(client, people.owner, f"/projects/{first['id']}/withdrawal", {"reason": "sold the land"}))
+    second, _ = await draft_project(client, people, parcels=0)
+    third, _ = await draft_project(client, people, parcels=0)
     responses = await asyncio.gather(
-        client.post(f"{API}/monitoring-reports/{report_a['id']}/issuance", json={}, headers=people.operator.headers),
-        client.post(f"{API}/monitoring-reports/{report_b['id']}/issuance", json={}, headers=people.operator.headers),
+        post(client, people.owner, f"/projects/{second['id']}/parcels", parcel_body(1)),
+        post(client, people.owner, f"/projects/{third['id']}/parcels", parcel_body(1)),
     )
     assert sorted(r.status_code for r in responses) == [201, 409], [r.text for r in responses]
-    loser = next(r for r in responses if r.status_code == 409).json()
-    assert loser["code"] == "period_already_credited"
-    assert "already credited" in loser["detail"]
-    winner = next(r for r in responses if r.status_code == 201).json()
-    balances = await _balances(sessions)
-    issued_assets = {code for (code, purpose) in balances if purpose == "available"}
-    assert issued_assets == {winner["asset_code"]}
-    assert balances[(winner["asset_code"], "available")] == winner["issued_tonnes"]
+    assert next(r for r in responses if r.status_code == 409).json()["code"] == "parcel_in_active_project"
     async with sessions() as session:
-        assert await session.scalar(select(func.count()).select_from(IssuanceRow)) == 1
-    await _audit_ok(sessions)
-    assert {project_a["code"], project_b["code"]} == {"BZ-NJ-0001", "BZ-NJ-0002"}
+        rows = (
+            await session.execute(
+                select(Parcel.project_id, Parcel.active).where(Parcel.parcel_key == parcels[0]["parcel_key"])
+            )
+        ).all()
+    assert sorted(active for _, active in rows) == [False, True]
+    assert len(rows) == 2
+
+
+async def test_two_transactions_crediting_one_parcel_key_queue_and_the_second_is_refused(
+    client: httpx.AsyncClient, make_member: MemberFactory, sessions: async_sessionmaker[AsyncSession], seeded: None
+) -> None:
+    """The database guard itself, below the services: two uncommitted claims on one parcel key queue on the trigger's
+    lock; after the first commits, the second sees its row and is refused."""
+    people = await cast(client, make_member)
+    _, parcels, issuance = await issued_project(client, people)
+    insert = text(
+        "INSERT INTO credited_period (parcel_key, parcel_id, issuance_id, period_start, period_end) "
+        "VALUES (:key, :parcel, :issuance, :start, :end)"
+    )
+    values = {"key": parcels[0]["parcel_key"], "parcel": parcels[0]["id"], "issuance": issuance["id"]}
+    first_claimed = asyncio.Event()
+    release_first = asyncio.Event()
+
+    async def first() -> None:
+        async with sessions() as session, session.begin():
+            await session.execute(insert, values | {"start": date(2030, 1, 1), "end": date(2031, 12, 31)})
+            first_claimed.set()
+            await release_first.wait()
+
+    async def second() -> str:
+        await first_claimed.wait()
+        async with sessions() as session:
+            try:
+                async with session.begin():
+                    await session.execute(insert, values | {"start": date(2031, 1, 1), "end": date(2032, 12, 31)})
+            except DBAPIError as error:
+                return sqlstate(error) or ""
+        return "committed"
+
+    first_task = asyncio.create_task(first())
+    second_task = asyncio.create_task(second())
+    await first_claimed.wait()
+    await asyncio.sleep(0.3)
+    assert not second_task.done()  # queued on the parcel key's lock
+    release_first.set()
+    await first_task
+    assert await asyncio.wait_for(second_task, 10) == "23P01"
 
 
 async def test_trigger_refuses_an_overlapping_credited_period_inserted_directly(

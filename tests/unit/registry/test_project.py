@@ -39,6 +39,8 @@ PATH_TO: dict[ProjectState, list[ProjectAction]] = {
         A.VERIFY,
         A.APPROVE_ISSUANCE,
     ],
+    S.WITHDRAWN: [A.SUBMIT, A.WITHDRAW],
+    S.DEREGISTERED: [A.SUBMIT, A.VALIDATE, A.REGISTER, A.DEREGISTER],
 }
 
 
@@ -71,6 +73,13 @@ def test_the_transition_table_is_exactly_the_documented_lifecycle() -> None:
         ("verifying", "request_corrections"): "monitoring",
         ("verifying", "verify"): "verifying",
         ("verifying", "approve_issuance"): "issued",
+        ("draft", "withdraw"): "withdrawn",
+        ("validating", "withdraw"): "withdrawn",
+        ("public_notice", "withdraw"): "withdrawn",
+        ("registered", "deregister"): "deregistered",
+        ("monitoring", "deregister"): "deregistered",
+        ("verifying", "deregister"): "deregistered",
+        ("issued", "deregister"): "deregistered",
     }
     assert {action: role.value for action, role in PERFORMER.items()} == {
         A.SUBMIT: "project_owner",
@@ -83,6 +92,8 @@ def test_the_transition_table_is_exactly_the_documented_lifecycle() -> None:
         A.REQUEST_CORRECTIONS: "verifier",
         A.VERIFY: "verifier",
         A.APPROVE_ISSUANCE: "operator",
+        A.WITHDRAW: "project_owner",
+        A.DEREGISTER: "operator",
     }
 
 
@@ -111,9 +122,26 @@ def test_every_illegal_transition_is_refused_and_changes_nothing(state: ProjectS
 
 
 def test_illegal_transition_message_lists_what_is_allowed() -> None:
-    with pytest.raises(InvalidState, match=r"allowed in monitoring: submit_monitoring_report$") as caught:
+    with pytest.raises(InvalidState, match=r"allowed in monitoring: submit_monitoring_report, deregister$") as caught:
         project_in(S.MONITORING).perform(A.REGISTER, OPERATOR)
     assert caught.value.code == "invalid_state"
+
+
+@pytest.mark.parametrize("state", [S.WITHDRAWN, S.DEREGISTERED])
+def test_withdrawn_and_deregistered_are_final(state: ProjectState) -> None:
+    project = project_in(state)
+    assert project.legal_actions() == []
+    for action in ProjectAction:
+        with pytest.raises(InvalidState, match=r"allowed in .*: nothing \(final\)"):
+            project.perform(action, ACTORS[PERFORMER[action]], ("reason",))
+    assert project.state is state
+
+
+def test_deregistration_stops_issuance_of_a_verified_period() -> None:
+    project = project_in(S.VERIFYING, verified=True)
+    act(project, A.DEREGISTER)
+    with pytest.raises(InvalidState, match="cannot approve_issuance"):
+        project.perform(A.APPROVE_ISSUANCE, OPERATOR)
 
 
 @pytest.mark.parametrize(("state", "action"), list(TRANSITIONS))
@@ -147,6 +175,8 @@ def test_an_unaccredited_verifier_is_refused(action: ProjectAction) -> None:
         (S.VALIDATING, A.RETURN_FOR_CORRECTIONS),
         (S.PUBLIC_NOTICE, A.REJECT_REGISTRATION),
         (S.VERIFYING, A.REQUEST_CORRECTIONS),
+        (S.PUBLIC_NOTICE, A.WITHDRAW),
+        (S.ISSUED, A.DEREGISTER),
     ],
 )
 def test_sending_back_needs_reasons(state: ProjectState, action: ProjectAction) -> None:
