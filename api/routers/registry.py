@@ -8,8 +8,9 @@ Public, login-free reads live in api/routers/public.py.
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Body
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import Caller, ReadSession
@@ -57,7 +58,11 @@ async def draft_methodology(
     responses=WRITE_PROBLEMS,
 )
 async def publish_methodology(
-    code: MethodologyCode, version: MethodologyVersion, principal: Operator, idem: Idempotent
+    code: MethodologyCode,
+    version: MethodologyVersion,
+    principal: Operator,
+    idem: Idempotent,
+    body: Annotated[schemas.EmptyIn | None, Body()] = None,
 ) -> schemas.MethodologyRead:
     async def effect(session: AsyncSession) -> schemas.MethodologyRead:
         row = await methodologies.publish(session, code, version, principal.actor)

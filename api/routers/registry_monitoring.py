@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Body
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import Caller, ReadSession
@@ -14,6 +15,7 @@ from api.problems import problem_responses
 from api.routers import registry_issuance_schemas as schemas
 from api.routers.registry_common import WRITE_PROBLEMS, Operator, Owner, Pages, ProjectId, ReportId, Verifier
 from api.routers.registry_project_schemas import DecisionIn
+from api.routers.registry_schemas import EmptyIn
 from domain.errors import NotFound
 from services.registry import access, issuance, monitoring
 
@@ -89,7 +91,12 @@ async def verify_report(
     summary="Approve issuance of a verified report: credits to the owner, the buffer share to the pool (operator)",
     responses=WRITE_PROBLEMS,
 )
-async def approve_issuance(report_id: ReportId, principal: Operator, idem: Idempotent) -> schemas.IssuanceRead:
+async def approve_issuance(
+    report_id: ReportId,
+    principal: Operator,
+    idem: Idempotent,
+    body: Annotated[EmptyIn | None, Body()] = None,
+) -> schemas.IssuanceRead:
     async def effect(session: AsyncSession) -> schemas.IssuanceRead:
         row = await issuance.approve_issuance(session, principal, report_id)
         project = await access.load_project(session, row.project_id, principal)

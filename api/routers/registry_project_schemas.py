@@ -31,7 +31,7 @@ class ProjectIn(Strict):
     risk_rating: RiskRating = "low"
     baseline: dict[str, str] = Field(default_factory=dict, max_length=20, description="baseline scenario notes")
     methodology_code: str = Field(default="CCER-14-001-V01", max_length=40)
-    methodology_version: int | None = Field(default=None, ge=1)
+    methodology_version: int | None = Field(default=None, ge=1, le=1_000_000)
 
 
 class ProjectRead(Read):

@@ -22,6 +22,10 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+class EmptyIn(Strict):
+    """The body of an action without parameters: none, or ``{}``; anything else is refused rather than ignored."""
+
+
 class Read(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
