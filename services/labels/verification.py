@@ -1,10 +1,10 @@
 """Public verification of a label code: the hot path.
 
 The text alone tells a malformed code and a mistyped one (check digit) apart, with no database work. A well-formed
-code costs one statement on a raw asyncpg connection: it finds the code with its certificate, producer, certifier and
-the recognitions in force, records the scan (only for issued codes, so invented codes cannot fill the table) and
-returns the code's recent scans for the counterfeit rule. Only a suspected code costs a second statement (the flag
-upsert). Schemes and their recognitions change rarely and are cached for a minute (``SCHEME_CACHE_SECONDS``).
+code costs one statement on a raw asyncpg connection (services/labels/scan_pool.py): it finds the code with its
+certificate, producer and certifier, records the scan (only for issued codes, so invented codes cannot fill the
+table) and returns the code's recent scans for the counterfeit rule. Only a suspected code costs a second statement
+(the flag upsert). Schemes and their recognitions change rarely and are cached for a minute (``SCHEME_CACHE_SECONDS``).
 
 Counterfeit rule: ``domain/labels/counterfeit.py``, with the numbers per scheme in ``label_scheme.counterfeit_*``.
 The rule is judged on at most the ``SCAN_HISTORY`` most recent scans within the longer of its two windows; that is
@@ -28,6 +28,7 @@ from domain.labels.scheme import LabelScheme, ProductCategory
 from domain.labels.states import CertificationState, local_date
 from domain.labels.verification import VerificationResult, VerificationVerdict, verify
 from services.labels.accreditations import recognition_to_domain, recognitions
+from services.labels.scan_pool import pool_for
 from services.labels.schemes import load_scheme
 from services.labels.tables import LabelSchemeRow
 
@@ -135,10 +136,8 @@ async def verify_code(
     place = coarsen(latitude, longitude) if latitude is not None and longitude is not None else None
     # The scheme is known only after the lookup: read back as far as the widest window of any scheme seen so far.
     window_hours = max([24 * 30] + [c.window_hours for c in _schemes.values()])
-    async with engine.connect() as connection:
-        raw = await connection.get_raw_connection()
-        driver = raw.driver_connection
-        assert driver is not None
+    pool = await pool_for(engine)
+    async with pool.acquire() as driver:
         record = await driver.fetchrow(
             LOOKUP,
             digits,
