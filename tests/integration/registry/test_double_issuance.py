@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import date
+from typing import Any
 
 import httpx
 import pytest
@@ -19,6 +20,7 @@ from services.registry.tables import CreditedPeriod, IssuanceRow, Parcel
 from tests.conftest import MemberFactory
 from tests.integration.registry.builders import (
     API,
+    Cast,
     cast,
     draft_project,
     issued_project,
@@ -103,6 +105,43 @@ async def test_deregistration_racing_an_issuance_and_the_next_project_cannot_cre
     a_issued = issuance.status_code == 201
     if not a_issued:
         assert issuance.json()["code"] == "invalid_state"
+    await _next_project_takes_the_land(client, people, sessions, project_a, parcels_a, a_issued=a_issued)
+
+
+@pytest.mark.parametrize("issue_first", [True, False])
+async def test_deregistration_before_or_after_issuance(
+    client: httpx.AsyncClient,
+    make_member: MemberFactory,
+    sessions: async_sessionmaker[AsyncSession],
+    seeded: None,
+    issue_first: bool,
+) -> None:
+    """Both orders of the race above, one after the other, so each outcome is checked on every run."""
+    people = await cast(client, make_member)
+    project_a, parcels_a = await registered_project(client, people)
+    report_a = await verified_report(client, people, project_a, parcels_a)
+    issue = f"/monitoring-reports/{report_a['id']}/issuance"
+    deregister = f"/projects/{project_a['id']}/deregistration"
+    reason = {"reason": "tenure dispute upheld by the county court"}
+    if issue_first:
+        await ok(await post(client, people.operator, issue, {}), 201)
+        await ok(await post(client, people.operator, deregister, reason))
+    else:
+        await ok(await post(client, people.operator, deregister, reason))
+        refused = await post(client, people.operator, issue, {})
+        assert (refused.status_code, refused.json()["code"]) == (409, "invalid_state")
+    await _next_project_takes_the_land(client, people, sessions, project_a, parcels_a, a_issued=issue_first)
+
+
+async def _next_project_takes_the_land(
+    client: httpx.AsyncClient,
+    people: Cast,
+    sessions: async_sessionmaker[AsyncSession],
+    project_a: dict[str, Any],
+    parcels_a: list[dict[str, Any]],
+    *,
+    a_issued: bool,
+) -> None:
     released = await ok(await client.get(f"{API}/projects/{project_a['id']}/parcels", headers=people.owner.headers))
     assert [(p["active"], p["released_at"] is not None) for p in released["items"]] == [(False, True)]
 
