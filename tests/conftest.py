@@ -1,7 +1,7 @@
 """Fixtures: one migrated PostgreSQL database per test session (per xdist worker), real Redis, a fresh app per test.
 
 Servers: ``BASHAN_DATABASE_URL`` / ``BASHAN_REDIS_URL`` when set (``.ci/run`` sets them when the machine's servers
-answer), else embedded ones started for the session. Each test starts from empty tables (truncated after it) and
+answer), else embedded ones started for the session. Each test starts from empty tables (truncated before it) and
 its own Redis key prefix (deleted after it), so tests can use real concurrent connections.
 """
 
@@ -95,8 +95,9 @@ async def engine(servers: ServerUrls) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-async def sessions(engine: AsyncEngine) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    yield make_sessionmaker(engine)
+async def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    # Emptied before the test rather than after: a test then starts clean even if something of an earlier test
+    # (a task it left running, a fixture torn down out of order) wrote after that test ended.
     async with engine.begin() as connection:
         tables = (
             await connection.execute(
@@ -106,6 +107,7 @@ async def sessions(engine: AsyncEngine) -> AsyncIterator[async_sessionmaker[Asyn
         doomed = [table for table in tables if table not in PRESERVED_TABLES]
         if doomed:
             await connection.execute(text(f"TRUNCATE {', '.join(doomed)} RESTART IDENTITY CASCADE"))
+    return make_sessionmaker(engine)
 
 
 @pytest.fixture
