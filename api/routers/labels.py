@@ -81,6 +81,7 @@ def _lot_read(row: ProductLotRow, status: LotStatus) -> LotRead:
         tradable=status.tradable,
         frozen=not status.tradable,
         status=status.reason,
+        asset_code=lots.asset_code(row.id),
     )
 
 

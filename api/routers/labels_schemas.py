@@ -203,7 +203,7 @@ class BatchRead(Read):
 
 class LotCreate(Strict):
     quantity: int = Field(gt=0, le=10**12)
-    unit: str = Field(min_length=1, max_length=40)
+    unit: str = Field(min_length=1, max_length=20, pattern=r"\S", examples=["kg"])
     harvest_date: date
 
 
@@ -218,6 +218,7 @@ class LotRead(BaseModel):
     tradable: bool
     frozen: bool
     status: str
+    asset_code: str = Field(description="the ledger asset holding the lot's quantity (the producer's to trade)")
 
 
 class FlagRead(Read):

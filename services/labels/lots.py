@@ -17,7 +17,9 @@ from domain.errors import NotFound, RuleViolation
 from domain.labels.lots import Lot, LotStatus, lot_status, register_lot
 from domain.labels.scheme import ProductCategory
 from domain.labels.states import local_date
-from services import audit
+from domain.ledger.codes import AssetKind, Purpose
+from domain.ledger.transfers import TransferSpec
+from services import audit, ledger
 from services.identity.service import Principal
 from services.labels.certifications import load, visible_to
 from services.labels.tables import CertificationRow, ProductLotRow
@@ -90,10 +92,48 @@ async def register(
         await session.flush()
     except DBAPIError as error:
         raise RuleViolation(str(error.orig).split("\n")[0], code="lot_exceeds_volume") from error
+    await _mint(session, lot_row, row.product)
     await audit.record(
-        session, principal.actor, "labels.lot.register", "product_lot", lot_row.id, {"quantity": quantity}
+        session,
+        principal.actor,
+        "labels.lot.register",
+        "product_lot",
+        lot_row.id,
+        {"quantity": quantity, "asset": asset_code(lot_row.id)},
     )
     return lot_row, lot_status(lot, aggregate)
+
+
+def asset_code(lot_id: uuid.UUID) -> str:
+    """The ledger asset of a lot: its whole quantity, in its unit, so a market can trade it like any asset."""
+    return f"LOT-{lot_id.hex}"
+
+
+async def _mint(session: AsyncSession, lot: ProductLotRow, product: str) -> None:
+    """Put the lot's quantity into the producer's available account, in the same transaction as the lot."""
+    asset = await ledger.ensure_asset(
+        session,
+        code=asset_code(lot.id),
+        kind=AssetKind.PRODUCT_LOT,
+        name=f"{product} ({lot.harvest_date.isoformat()})"[:200],
+        unit=lot.unit,
+    )
+    source = await ledger.open_account(session, asset_id=asset.id, owner_id=None, purpose=Purpose.ISSUANCE)
+    holding = await ledger.open_account(session, asset_id=asset.id, owner_id=lot.producer_id, purpose=Purpose.AVAILABLE)
+    await ledger.post_linked(
+        session,
+        [
+            TransferSpec(
+                uuid.uuid4(),
+                source.id,
+                holding.id,
+                lot.quantity,
+                "lot_register",
+                asset_id=asset.id,
+                reference=f"product_lot:{lot.id}",
+            )
+        ],
+    )
 
 
 async def get_lot(

@@ -164,6 +164,10 @@ async def test_lots_freeze_with_the_certificate(client: httpx.AsyncClient, make_
     assert over.json()["code"] == "lot_exceeds_volume"
     assert (await register(10, "kg")).json()["code"] == "unit_mismatch"
     lot_id = lot.json()["id"]
+    # The lot is a ledger asset: its whole quantity sits in the producer's available account, ready to trade.
+    assert lot.json()["asset_code"] == f"LOT-{lot_id.replace('-', '')}"
+    accounts = (await client.get("/v1/ledger/accounts", headers=p.producer.headers)).json()["items"]
+    assert [(a["purpose"], a["balance"]) for a in accounts] == [("available", 300)]
 
     await ok(client, p.certifier, cid, "suspend", reason="residue found in a sample")
     frozen = (await client.get(f"/v1/labels/lots/{lot_id}", headers=p.producer.headers)).json()
