@@ -28,6 +28,10 @@ class LabelSheet:
     valid_until: str
     codes: Sequence[str]
     verify_base_url: str  # a code is appended to it
+    printed: Sequence[str] | None = None  # the text under each QR code, if not the code itself
+
+    def caption(self, index: int) -> str:
+        return self.printed[index] if self.printed is not None else self.codes[index]
 
 
 def render_label_sheet(sheet: LabelSheet) -> bytes:
@@ -47,6 +51,7 @@ def render_label_sheet(sheet: LabelSheet) -> bytes:
     for page in range(pages):
         _header(canvas, sheet, width, height, page + 1, pages)
         for index, code in enumerate(sheet.codes[page * per_page : (page + 1) * per_page]):
+            caption = sheet.caption(page * per_page + index)
             column, row = index % COLUMNS, index // COLUMNS
             x = MARGIN + column * cell_width
             y = height - MARGIN - HEADER - (row + 1) * cell_height
@@ -59,8 +64,8 @@ def render_label_sheet(sheet: LabelSheet) -> bytes:
             canvas.setFont(CJK_FONT, 7.5)
             canvas.drawCentredString(x + cell_width / 2, y + cell_height - 10, "巴山生态标志 Bashan Eco-label")
             canvas.setFillGray(0)
-            canvas.setFont("Courier-Bold", fit_text(canvas, code, "Courier-Bold", 8.5, cell_width - 8))
-            canvas.drawCentredString(x + cell_width / 2, y + 15, code)
+            canvas.setFont("Courier-Bold", fit_text(canvas, caption, "Courier-Bold", 8.5, cell_width - 8))
+            canvas.drawCentredString(x + cell_width / 2, y + 15, caption)
             canvas.setFont(CJK_FONT, 6)
             canvas.drawCentredString(x + cell_width / 2, y + 6, "扫码验证真伪 Scan to verify")
         canvas.showPage()

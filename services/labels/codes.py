@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.errors import NotFound, RuleViolation
 from domain.identity.roles import Role
 from domain.labels.batches import authorise_code_batch
-from domain.labels.codes import CodeVerdict, check_code, generate_batch
+from domain.labels.codes import CodeVerdict, check_code, generate_batch, parse_code
 from domain.labels.states import local_date
 from services import audit
 from services.documents.label_sheet import LabelSheet, render_label_sheet
@@ -177,6 +177,7 @@ async def sheet_pdf(
         valid_until=certification.valid_until.isoformat() if certification.valid_until else "",
         codes=list(codes),
         verify_base_url=base_url.rstrip("/") + VERIFY_PATH,
+        printed=[parse_code(code).printed for code in codes],
     )
     return await asyncio.to_thread(render_label_sheet, sheet)
 

@@ -34,3 +34,11 @@ def test_qr_svg_is_a_square_svg_image() -> None:
     assert "<svg" in svg
     assert 'width="120"' in svg
     assert svg.count("<path") + svg.count("<rect") > 50
+
+
+def test_captions_can_differ_from_the_encoded_codes() -> None:
+    base = sheet(2)
+    printed = LabelSheet(**{**base.__dict__, "printed": ["BS-0001-26-0000000000001-7", "BS-0001-26-0000000000002-4"]})
+    content = page_text(render_label_sheet(printed))
+    assert b"(BS-0001-26-0000000000001-7)" in content
+    assert b"(BS-SCEC-26-000000000000-0)" not in content
