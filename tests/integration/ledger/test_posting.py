@@ -179,7 +179,7 @@ async def test_transfers_are_append_only(sessions: Sessions, world: World) -> No
             with pytest.raises(DBAPIError, match="append-only"):
                 await session.execute(text(statement))
     async with unit_of_work(sessions) as session:
-        with pytest.raises(DBAPIError, match="must exist and carry"):
+        with pytest.raises(DBAPIError, match="fk_transfer_credit_account_id_asset_id_account"):
             await session.execute(
                 text(
                     "INSERT INTO transfer (id, debit_account_id, credit_account_id, asset_id, amount, code) "
@@ -216,3 +216,60 @@ async def test_timeouts_void_expired_pendings(sessions: Sessions, world: World) 
     assert await balances(sessions, a) == (0, 100, 20, 0)
     assert await post(sessions, settle) == [ResultCode.PENDING_ALREADY_VOIDED]
     await audit_ok(sessions)
+
+
+async def test_forged_resolutions_are_refused_by_the_database(sessions: Sessions, world: World) -> None:
+    """Direct INSERTs, below ledger_post: a post or void must match its pending, an account must carry the asset."""
+    a, b = world.cny_accounts
+    await post(sessions, spec(world.cny_source, a, 100, code="deposit"))
+    pending = spec(a, b, 40, flags=TransferFlags.PENDING, code="freeze")
+    plain = spec(a, b, 5)
+    assert await post(sessions, pending, plain) == [ResultCode.OK, ResultCode.OK]
+    insert = text(
+        "INSERT INTO transfer (id, debit_account_id, credit_account_id, asset_id, amount, code, post_pending, "
+        "void_pending, pending_id) VALUES (gen_random_uuid(), :d, :c, :asset, :amount, 'forged', :post, :void, :p)"
+    )
+    forged = [
+        (a, b, 41, True, False, pending.id),  # more than the pending holds
+        (a, b, 39, False, True, pending.id),  # a void takes the whole amount
+        (b, a, 40, True, False, pending.id),  # other accounts than the pending's
+        (a, b, 5, True, False, plain.id),  # not a pending
+        (a, b, 5, True, False, uuid.uuid4()),  # no such transfer
+    ]
+    for debit, credit, amount, is_post, is_void, pending_id in forged:
+        async with unit_of_work(sessions) as session:
+            with pytest.raises(DBAPIError, match="must match its pending"):
+                await session.execute(
+                    insert,
+                    {
+                        "d": debit,
+                        "c": credit,
+                        "asset": world.cny,
+                        "amount": amount,
+                        "post": is_post,
+                        "void": is_void,
+                        "p": pending_id,
+                    },
+                )
+    async with unit_of_work(sessions) as session:
+        with pytest.raises(DBAPIError, match="fk_transfer_debit_account_id_asset_id_account"):
+            await session.execute(
+                insert,
+                {
+                    "d": world.credit_accounts[0],
+                    "c": b,
+                    "asset": world.cny,
+                    "amount": 1,
+                    "post": False,
+                    "void": False,
+                    "p": None,
+                },
+            )
+    # the matching resolution passes the guards (it bypasses ledger_post, so balances are not checked here)
+    async with unit_of_work(sessions) as session:
+        await session.execute(
+            insert, {"d": a, "c": b, "asset": world.cny, "amount": 40, "post": False, "void": True, "p": pending.id}
+        )
+    async with sessions() as session:
+        count = await session.scalar(text("SELECT count(*) FROM transfer WHERE pending_id = :p"), {"p": pending.id})
+    assert count == 1
