@@ -8,7 +8,7 @@ import secrets
 
 import asyncpg
 
-from services.migrate import downgrade_sync, upgrade_sync
+from services.migrate import downgrade_sync, head_revision, upgrade_sync
 from tests.conftest import ServerUrls, _with_database
 
 
@@ -68,7 +68,7 @@ async def test_0005_upgrades_a_0004_database_keeps_its_projects_and_downgrades(s
         await asyncio.to_thread(upgrade_sync, url, "head")
         connection = await asyncpg.connect(dsn)
         try:
-            assert await connection.fetchval("SELECT version_num FROM alembic_version") == "0005"
+            assert await connection.fetchval("SELECT version_num FROM alembic_version") == head_revision()
             assert await connection.fetchval("SELECT count(*) FROM project") == 1
         finally:
             await connection.close()
