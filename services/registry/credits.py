@@ -67,6 +67,22 @@ def blocks(project_code: str, vintage: int, ranges: list[list[int]]) -> list[str
     return [format_block(project_code, vintage, first, last) for first, last in ranges]
 
 
+async def _move(
+    session: AsyncSession, batch: Batch, source_id: int, target_id: int, quantity: int, code: str, reference: str
+) -> tuple[uuid.UUID, list[list[int]]]:
+    """One ledger transfer of ``quantity`` credits of the batch; returns its id and the serial ranges it moved."""
+    transfer_id = uuid.uuid4()
+    await ledger.post_linked(
+        session,
+        [
+            TransferSpec(
+                transfer_id, source_id, target_id, quantity, code, asset_id=batch.asset.id, reference=reference[:500]
+            )
+        ],
+    )
+    return transfer_id, await moved_ranges(session, transfer_id)
+
+
 async def transfer(
     session: AsyncSession, principal: Principal, *, asset_code: str, quantity: int, recipient_id: uuid.UUID
 ) -> tuple[uuid.UUID, list[str]]:
@@ -80,22 +96,10 @@ async def transfer(
     target = await ledger.open_account(
         session, asset_id=batch.asset.id, owner_id=recipient.id, purpose=Purpose.AVAILABLE
     )
-    transfer_id = uuid.uuid4()
-    await ledger.post_linked(
-        session,
-        [
-            TransferSpec(
-                transfer_id,
-                source.id,
-                target.id,
-                quantity,
-                "transfer",
-                asset_id=batch.asset.id,
-                reference=f"credit-transfer:{recipient.id}",
-            )
-        ],
+    transfer_id, moved = await _move(
+        session, batch, source.id, target.id, quantity, "transfer", f"credit-transfer:{recipient.id}"
     )
-    serials = blocks(batch.project.code, batch.vintage, await moved_ranges(session, transfer_id))
+    serials = blocks(batch.project.code, batch.vintage, moved)
     await record(
         session,
         principal.actor,
@@ -130,20 +134,8 @@ async def retire(
     retired = await ledger.open_account(
         session, asset_id=batch.asset.id, owner_id=principal.organisation_id, purpose=Purpose.RETIRED
     )
-    transfer_id = uuid.uuid4()
-    await ledger.post_linked(
-        session,
-        [
-            TransferSpec(
-                transfer_id,
-                source.id,
-                retired.id,
-                quantity,
-                "retire",
-                asset_id=batch.asset.id,
-                reference=f"retirement:{beneficiary}"[:500],
-            )
-        ],
+    transfer_id, moved = await _move(
+        session, batch, source.id, retired.id, quantity, "retire", f"retirement:{beneficiary}"
     )
     row = Retirement(
         number=await _next_number(session, "retirement_number_seq", "BSR"),
@@ -156,7 +148,7 @@ async def retire(
         purpose=purpose,
         claim_start=claim_start,
         claim_end=claim_end,
-        serial_ranges=await moved_ranges(session, transfer_id),
+        serial_ranges=moved,
         transfer_id=transfer_id,
     )
     session.add(row)
@@ -181,21 +173,7 @@ async def cancel(
     cancelled = await ledger.open_account(
         session, asset_id=batch.asset.id, owner_id=principal.organisation_id, purpose=Purpose.CANCELLED
     )
-    transfer_id = uuid.uuid4()
-    await ledger.post_linked(
-        session,
-        [
-            TransferSpec(
-                transfer_id,
-                source.id,
-                cancelled.id,
-                quantity,
-                "cancel",
-                asset_id=batch.asset.id,
-                reference="cancellation",
-            )
-        ],
-    )
+    transfer_id, moved = await _move(session, batch, source.id, cancelled.id, quantity, "cancel", "cancellation")
     row = Cancellation(
         number=await _next_number(session, "cancellation_number_seq", "BSX"),
         kind="holder",
@@ -205,7 +183,7 @@ async def cancel(
         vintage=batch.vintage,
         quantity=quantity,
         reason=reason,
-        serial_ranges=await moved_ranges(session, transfer_id),
+        serial_ranges=moved,
         transfer_id=transfer_id,
     )
     session.add(row)
