@@ -36,6 +36,9 @@ ALLOWED = (
     ("monitoring", "deregistered"),
     ("verifying", "deregistered"),
     ("issued", "deregistered"),
+    # Filing a monitoring report from registered or issued starts monitoring and submits in one write.
+    ("registered", "verifying"),
+    ("issued", "verifying"),
 )
 
 
