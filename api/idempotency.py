@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, TypeVar, cast
 
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
@@ -22,6 +22,7 @@ from domain.errors import RuleViolation
 from services import idempotency
 from services.identity.service import Principal
 
+M = TypeVar("M", bound=BaseModel)
 _VALID_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
@@ -30,9 +31,13 @@ class Idempotency:
         self._state = state
         self.request = request
 
-    async def run(
-        self, effect: Callable[[AsyncSession], Awaitable[BaseModel]], *, status_code: int = 200
-    ) -> JSONResponse:
+    async def run(self, effect: Callable[[AsyncSession], Awaitable[M]], *, status_code: int = 200) -> M:
+        """Run ``effect`` once per key and answer with its model, or with the answer stored under the key.
+
+        The value is a ready ``JSONResponse`` (FastAPI sends a returned response as it is). It is typed as the
+        effect's model so that routes keep their model as return type, and with it their OpenAPI response schema.
+        """
+
         async def as_json(session: AsyncSession) -> object:
             return (await effect(session)).model_dump(mode="json")
 
@@ -42,7 +47,7 @@ class Idempotency:
             response.headers["Idempotency-Key"] = self.request.key
         if stored.replayed:
             response.headers["Idempotent-Replayed"] = "true"
-        return response
+        return cast(M, response)
 
 
 async def idempotency_dependency(

@@ -154,7 +154,7 @@ async def create_organisation(body: OrganisationCreate, principal: Operator, ide
         )
         return OrganisationRead.model_validate(organisation)
 
-    return await idem.run(effect, status_code=201)  # type: ignore[return-value]
+    return await idem.run(effect, status_code=201)
 
 
 @router.get("/organisations/{organisation_id}", summary="One organisation", responses=problem_responses(401, 404))
@@ -198,7 +198,7 @@ async def create_user(
         )
         return UserRead.model_validate(user)
 
-    return await idem.run(effect, status_code=201)  # type: ignore[return-value]
+    return await idem.run(effect, status_code=201)
 
 
 @router.get("/api-keys", summary="Your organisation's API keys", responses=problem_responses(401, 403))

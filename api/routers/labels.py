@@ -132,7 +132,7 @@ async def add_criteria(
 
     response = await idem.run(effect, status_code=201)
     forget_cached_schemes()
-    return response  # type: ignore[return-value]
+    return response
 
 
 @router.post(
@@ -155,7 +155,7 @@ async def accredit(body: AccreditationCreate, principal: Operator, idem: Idempot
         )
         return AccreditationRead.model_validate(row)
 
-    return await idem.run(effect, status_code=201)  # type: ignore[return-value]
+    return await idem.run(effect, status_code=201)
 
 
 @router.get("/accreditations", summary="Accreditations (all for the operator, a certifier's own)")
@@ -177,7 +177,7 @@ async def withdraw_accreditation(
         row = await accreditations.withdraw(session, accreditation_id, on=on, reason=body.reason, actor=principal.actor)
         return AccreditationRead.model_validate(row)
 
-    return await idem.run(effect)  # type: ignore[return-value]
+    return await idem.run(effect)
 
 
 @router.post(
@@ -202,7 +202,7 @@ async def recognise(body: RecognitionCreate, principal: Operator, idem: Idempote
 
     response = await idem.run(effect, status_code=201)
     forget_cached_schemes()  # after the commit: this process shows the recognition at once, others within a minute
-    return response  # type: ignore[return-value]
+    return response
 
 
 @router.get("/recognitions", summary="Recognised equivalent schemes")
@@ -234,7 +234,7 @@ async def apply(body: ApplicationCreate, principal: Producer, idem: Idempotent) 
         row = await certifications.apply(session, principal, application, _now())
         return CertificationRead.model_validate(row)
 
-    return await idem.run(effect, status_code=201)  # type: ignore[return-value]
+    return await idem.run(effect, status_code=201)
 
 
 @router.get("/certifications", summary="Certifications the caller is party to (all for the operator)")
@@ -297,7 +297,7 @@ async def transition(
             successor=CertificationRead.model_validate(successor) if successor else None,
         )
 
-    return await idem.run(effect)  # type: ignore[return-value]
+    return await idem.run(effect)
 
 
 @router.get(
@@ -325,7 +325,7 @@ async def issue_batch(
         batch = await codes.issue_batch(session, certification_id, principal, body.quantity, _now())
         return BatchRead.model_validate(batch)
 
-    return await idem.run(effect, status_code=201)  # type: ignore[return-value]
+    return await idem.run(effect, status_code=201)
 
 
 @router.get("/certifications/{certification_id}/batches", responses=problem_responses(401, 404))
@@ -413,7 +413,7 @@ async def register_lot(
         )
         return _lot_read(row, status)
 
-    return await idem.run(effect, status_code=201)  # type: ignore[return-value]
+    return await idem.run(effect, status_code=201)
 
 
 @router.get("/certifications/{certification_id}/lots", responses=problem_responses(401, 404))

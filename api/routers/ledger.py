@@ -209,7 +209,7 @@ async def create_asset(body: AssetCreate, principal: Writer, idem: Idempotent) -
         await audit.record(session, principal.actor, "ledger.asset.create", "asset", asset.id, {"code": body.code})
         return AssetRead.model_validate(asset)
 
-    return await idem.run(effect, status_code=201)  # type: ignore[return-value]
+    return await idem.run(effect, status_code=201)
 
 
 @router.post(
@@ -243,7 +243,7 @@ async def create_account(body: AccountCreate, principal: Writer, idem: Idempoten
         await audit.record(session, principal.actor, "ledger.account.open", "account", account.id, {})
         return _account_read(account)
 
-    return await idem.run(effect, status_code=201)  # type: ignore[return-value]
+    return await idem.run(effect, status_code=201)
 
 
 @router.get("/accounts", summary="Accounts the caller may see", responses=problem_responses(400, 401, 403))
@@ -290,7 +290,7 @@ async def create_transfer(body: TransferCreate, principal: Writer, idem: Idempot
         await audit.record(session, principal.actor, "ledger.transfer.post", "transfer", body.id, {"code": body.code})
         return (await _posted(session, results))[0]
 
-    return await idem.run(effect, status_code=201)  # type: ignore[return-value]
+    return await idem.run(effect, status_code=201)
 
 
 @router.post(
@@ -306,7 +306,7 @@ async def create_linked_transfers(body: LinkedTransfersCreate, principal: Writer
         await audit.record(session, principal.actor, "ledger.transfer.post_linked", "transfer", ids[0], {"ids": ids})
         return TransfersPosted(transfers=await _posted(session, results))
 
-    return await idem.run(effect, status_code=201)  # type: ignore[return-value]
+    return await idem.run(effect, status_code=201)
 
 
 async def _visible_transfer(session: AsyncSession, principal: Principal, transfer: Transfer | None) -> Transfer:

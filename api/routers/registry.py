@@ -49,7 +49,7 @@ async def draft_methodology(
         row = await methodologies.create_draft(session, body.definition(), principal.actor)
         return schemas.MethodologyRead.model_validate(row)
 
-    return await idem.run(effect, status_code=201)  # type: ignore[return-value]
+    return await idem.run(effect, status_code=201)
 
 
 @router.post(
@@ -68,7 +68,7 @@ async def publish_methodology(
         row = await methodologies.publish(session, code, version, principal.actor)
         return schemas.MethodologyRead.model_validate(row)
 
-    return await idem.run(effect)  # type: ignore[return-value]
+    return await idem.run(effect)
 
 
 @router.post(
@@ -87,7 +87,7 @@ async def withdraw_methodology(
         row = await methodologies.withdraw(session, code, version, body.reason, principal.actor)
         return schemas.MethodologyRead.model_validate(row)
 
-    return await idem.run(effect)  # type: ignore[return-value]
+    return await idem.run(effect)
 
 
 @router.get(
@@ -121,7 +121,7 @@ async def accredit_verifier(
         )
         return schemas.AccreditationRead.model_validate(row)
 
-    return await idem.run(effect, status_code=201)  # type: ignore[return-value]
+    return await idem.run(effect, status_code=201)
 
 
 @router.post(
@@ -136,7 +136,7 @@ async def revoke_accreditation(
         row = await verifiers.revoke(session, accreditation_id, body.reason, principal.actor)
         return schemas.AccreditationRead.model_validate(row)
 
-    return await idem.run(effect)  # type: ignore[return-value]
+    return await idem.run(effect)
 
 
 @router.get(

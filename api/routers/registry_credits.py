@@ -40,7 +40,7 @@ async def transfer_credits(body: schemas.TransferIn, principal: Holder, idem: Id
             serials=serials,
         )
 
-    return await idem.run(effect, status_code=201)  # type: ignore[return-value]
+    return await idem.run(effect, status_code=201)
 
 
 @router.post("/retirements", status_code=201, summary="Retire credits (final)", responses=WRITE_PROBLEMS)
@@ -61,7 +61,7 @@ async def retire_credits(
         retirement, project = await credits.get_retirement(session, row.number)
         return schemas.RetirementRead.of(retirement, project, state.settings.public_base_url)
 
-    return await idem.run(effect, status_code=201)  # type: ignore[return-value]
+    return await idem.run(effect, status_code=201)
 
 
 @router.post("/cancellations", status_code=201, summary="Cancel credits (final)", responses=WRITE_PROBLEMS)
@@ -72,4 +72,4 @@ async def cancel_credits(body: schemas.CancellationIn, principal: Holder, idem: 
         )
         return schemas.CancellationRead.of(row)
 
-    return await idem.run(effect, status_code=201)  # type: ignore[return-value]
+    return await idem.run(effect, status_code=201)

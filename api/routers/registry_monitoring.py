@@ -49,7 +49,7 @@ async def file_report(
     async def effect(session: AsyncSession) -> schemas.ReportRead:
         return schemas.ReportRead.model_validate(await monitoring.file_report(session, principal, project_id, spec))
 
-    return await idem.run(effect, status_code=201)  # type: ignore[return-value]
+    return await idem.run(effect, status_code=201)
 
 
 @router.get(
@@ -82,7 +82,7 @@ async def verify_report(
         )
         return schemas.StatementRead.model_validate(statement)
 
-    return await idem.run(effect, status_code=201)  # type: ignore[return-value]
+    return await idem.run(effect, status_code=201)
 
 
 @router.post(
@@ -102,7 +102,7 @@ async def approve_issuance(
         project = await access.load_project(session, row.project_id, principal)
         return schemas.IssuanceRead.of(row, project, with_record=True)
 
-    return await idem.run(effect, status_code=201)  # type: ignore[return-value]
+    return await idem.run(effect, status_code=201)
 
 
 @router.post(
@@ -126,7 +126,7 @@ async def record_reversal(
         )
         return schemas.ReversalRead.model_validate(row)
 
-    return await idem.run(effect, status_code=201)  # type: ignore[return-value]
+    return await idem.run(effect, status_code=201)
 
 
 @router.get(

@@ -40,7 +40,7 @@ async def create_project(body: schemas.ProjectIn, principal: Owner, idem: Idempo
     async def effect(session: AsyncSession) -> schemas.ProjectRead:
         return schemas.ProjectRead.model_validate(await projects.create_project(session, principal, spec))
 
-    return await idem.run(effect, status_code=201)  # type: ignore[return-value]
+    return await idem.run(effect, status_code=201)
 
 
 @router.get("/projects", summary="Projects the caller may see", responses=problem_responses(400, 401))
@@ -78,7 +78,7 @@ async def add_parcel(
     async def effect(session: AsyncSession) -> schemas.ParcelRead:
         return schemas.ParcelRead.model_validate(await projects.add_parcel(session, principal, project_id, spec))
 
-    return await idem.run(effect, status_code=201)  # type: ignore[return-value]
+    return await idem.run(effect, status_code=201)
 
 
 @router.get("/projects/{project_id}/parcels", summary="A project's parcels", responses=problem_responses(400, 401, 404))
@@ -119,7 +119,7 @@ async def submit_project(
         project = await projects.submit(session, principal, project_id, body.validator_id)
         return schemas.ProjectRead.model_validate(project)
 
-    return await idem.run(effect)  # type: ignore[return-value]
+    return await idem.run(effect)
 
 
 @router.post(
@@ -136,7 +136,7 @@ async def validate_project(
         )
         return schemas.ProjectRead.model_validate(project)
 
-    return await idem.run(effect)  # type: ignore[return-value]
+    return await idem.run(effect)
 
 
 @router.post(
@@ -153,7 +153,7 @@ async def register_project(
         )
         return schemas.ProjectRead.model_validate(project)
 
-    return await idem.run(effect)  # type: ignore[return-value]
+    return await idem.run(effect)
 
 
 @router.post(
@@ -167,7 +167,7 @@ async def withdraw_project(
     async def effect(session: AsyncSession) -> schemas.ProjectRead:
         return schemas.ProjectRead.model_validate(await closure.withdraw(session, principal, project_id, body.reason))
 
-    return await idem.run(effect)  # type: ignore[return-value]
+    return await idem.run(effect)
 
 
 @router.post(
@@ -183,7 +183,7 @@ async def deregister_project(
         project = await closure.deregister(session, principal, project_id, body.reason)
         return schemas.ProjectRead.model_validate(project)
 
-    return await idem.run(effect)  # type: ignore[return-value]
+    return await idem.run(effect)
 
 
 @router.post(
@@ -198,4 +198,4 @@ async def release_parcel(
         parcel = await closure.release_parcel(session, principal, project_id, parcel_id, body.reason)
         return schemas.ParcelRead.model_validate(parcel)
 
-    return await idem.run(effect)  # type: ignore[return-value]
+    return await idem.run(effect)
