@@ -1,0 +1,155 @@
+"""Migration 0008: the account's rules move to a domain and the INSERT trigger, and every rule still holds at head."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.db import unit_of_work
+from services.migrate import downgrade_sync, upgrade_sync
+from tests.conftest import ServerUrls, _with_database
+from tests.integration.ledger.conftest import World
+
+Sessions = async_sessionmaker[AsyncSession]
+
+CHECKS = (
+    "SELECT array_agg(conname::text ORDER BY conname) FROM pg_constraint "
+    "WHERE conrelid = 'account'::regclass AND contype = 'c'"
+)
+BALANCE_TYPES = (
+    "SELECT array_agg(format_type(atttypid, atttypmod) ORDER BY attname) FROM pg_attribute "
+    "WHERE attrelid = 'account'::regclass "
+    "AND attname IN ('debits_posted', 'credits_posted', 'debits_pending', 'credits_pending')"
+)
+AT_0007 = [
+    "ck_account_balances_non_negative",
+    "ck_account_credits_within_debits",
+    "ck_account_debits_within_credits",
+    "ck_account_flags_exclusive",
+    "ck_account_holds_serials_non_negative",
+    "ck_account_holds_serials_serialized",
+    "ck_account_purpose_format",
+    "ck_account_retired_never_debited",
+    "ck_account_sub_account_range",
+]
+AT_0008 = ["ck_account_credits_within_debits", "ck_account_debits_within_credits", "ck_account_retired_never_debited"]
+
+
+async def shape(dsn: str) -> tuple[list[str], list[str]]:
+    connection = await asyncpg.connect(dsn)
+    try:
+        return list(await connection.fetchval(CHECKS)), list(await connection.fetchval(BALANCE_TYPES))
+    finally:
+        await connection.close()
+
+
+async def test_0008_moves_the_rules_and_its_downgrade_puts_them_back(servers: ServerUrls) -> None:
+    name = f"bashan_migration_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(servers.admin_dsn)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    url = _with_database(servers.database_url, name)
+    dsn = _with_database(servers.admin_dsn, name)
+    try:
+        await asyncio.to_thread(upgrade_sync, url, "0007")
+        assert await shape(dsn) == (AT_0007, ["bigint"] * 4)
+        await asyncio.to_thread(upgrade_sync, url, "0008")
+        assert await shape(dsn) == (AT_0008, ["ledger_balance"] * 4)
+        await asyncio.to_thread(downgrade_sync, url, "0007")
+        assert await shape(dsn) == (AT_0007, ["bigint"] * 4)
+        connection = await asyncpg.connect(dsn)
+        try:
+            source = await connection.fetchval("SELECT prosrc FROM pg_proc WHERE proname = 'ledger_post_single'")
+            assert "EXCEPTION WHEN unique_violation" in source
+        finally:
+            await connection.close()
+        await asyncio.to_thread(upgrade_sync, url, "0008")
+        assert await shape(dsn) == (AT_0008, ["ledger_balance"] * 4)
+    finally:
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def _refused(sessions: Sessions, statement: str, params: dict[str, object], rule: str) -> None:
+    async with sessions() as session, session.begin():
+        with pytest.raises(DBAPIError, match=rule) as refused:
+            await session.execute(text(statement), params)
+    assert getattr(refused.value.orig, "sqlstate", None) == "23514"
+
+
+NEW_ACCOUNT = (
+    "INSERT INTO account (asset_id, purpose, sub_account, debits_must_not_exceed_credits, "
+    "credits_must_not_exceed_debits) VALUES (:asset, :purpose, :sub, :dmnec, :cmned)"
+)
+
+
+@pytest.mark.parametrize(
+    ("purpose", "sub", "dmnec", "cmned", "rule"),
+    [
+        ("Available", 0, True, False, "ck_account_purpose_format"),
+        ("available; drop", 0, True, False, "ck_account_purpose_format"),
+        ("available", 1024, True, False, "ck_account_sub_account_range"),
+        ("available", -1, True, False, "ck_account_sub_account_range"),
+        ("available", 7, True, True, "ck_account_flags_exclusive"),
+    ],
+)
+async def test_insert_rules_refuse_a_malformed_account(
+    sessions: Sessions, world: World, purpose: str, sub: int, dmnec: bool, cmned: bool, rule: str
+) -> None:
+    params = {"asset": world.cny, "purpose": purpose, "sub": sub, "dmnec": dmnec, "cmned": cmned}
+    await _refused(sessions, NEW_ACCOUNT, params, rule)
+    async with sessions() as session:
+        assert (await session.execute(text("SELECT count(*) FROM account WHERE sub_account = 7"))).scalar_one() == 0
+
+
+async def test_a_well_formed_account_is_accepted_and_its_serial_flags_derived(sessions: Sessions, world: World) -> None:
+    async with unit_of_work(sessions) as session:
+        row = (
+            await session.execute(
+                text(NEW_ACCOUNT + " RETURNING serialized, holds_serials"),
+                {"asset": world.credits, "purpose": "available", "sub": 1023, "dmnec": True, "cmned": False},
+            )
+        ).one()
+    assert (row.serialized, row.holds_serials) == (True, True)
+
+
+@pytest.mark.parametrize("column", ["debits_posted", "credits_posted", "debits_pending", "credits_pending"])
+async def test_no_balance_can_go_negative(sessions: Sessions, world: World, column: str) -> None:
+    # The issuance source has no balance flag, so only the domain stands between it and a negative balance.
+    statement = f"UPDATE account SET {column} = -1 WHERE id = :id"
+    await _refused(sessions, statement, {"id": world.cny_source}, "ledger_balance_non_negative")
+
+
+async def test_balance_flags_and_retirement_are_still_check_constraints(sessions: Sessions, world: World) -> None:
+    holder, _ = world.cny_accounts
+    await _refused(
+        sessions,
+        "UPDATE account SET debits_posted = 1 WHERE id = :id",
+        {"id": holder},
+        "ck_account_debits_within_credits",
+    )
+    await _refused(
+        sessions,
+        "UPDATE account SET debits_pending = 1 WHERE id = :id",
+        {"id": holder},
+        "ck_account_debits_within_credits",
+    )
+    await _refused(
+        sessions,
+        "UPDATE account SET debits_pending = 1, credits_posted = 5 WHERE id = :id",
+        {"id": world.retired},
+        "ck_account_retired_never_debited",
+    )
+    async with sessions() as session:
+        row = (
+            await session.execute(
+                text("SELECT debits_posted, debits_pending, credits_posted FROM account WHERE id = :id"),
+                {"id": holder},
+            )
+        ).one()
+    assert tuple(row) == (0, 0, 0)
