@@ -20,7 +20,7 @@ ScaleOption = Annotated[float, typer.Option("--scale", min=0.01, help="multiply 
 
 @app.command("ledger")
 def ledger(as_json: JsonOption = False, keep: KeepOption = False, scale: ScaleOption = 1.0) -> None:
-    """Transfers/s: single (8 clients), hot account, batches of 1,000, against single-row INSERTs."""
+    """Transfers/s: single (8 clients), hot account, batches of 1,000, group commit, against single-row INSERTs."""
     from services.bench import ledger as bench
     from services.bench.common import bar_chart, scratch_database
 
@@ -39,13 +39,14 @@ def ledger(as_json: JsonOption = False, keep: KeepOption = False, scale: ScaleOp
 
     base = report.baseline.rate
     typer.echo("")
-    typer.echo(f"{'row':<30} {'transfers':>10} {'per s':>10} {'p50 ms':>8} {'p99 ms':>8} {'vs baseline':>12}")
+    typer.echo(f"{'row':<34} {'transfers':>10} {'per s':>10} {'p50 ms':>8} {'p99 ms':>8} {'vs baseline':>12}")
     for row in report.rows:
         ratio = f"{row.rate / base:.2f}x" if base else "-"
         typer.echo(
-            f"{row.name:<30} {row.operations:>10,} {row.rate:>10,.0f} {row.percentile(0.5) * 1000:>8.2f} "
+            f"{row.name:<34} {row.operations:>10,} {row.rate:>10,.0f} {row.percentile(0.5) * 1000:>8.2f} "
             f"{row.percentile(0.99) * 1000:>8.2f} {ratio:>12}"
         )
+    typer.echo(f"(e) shared its commits among {report.group_mean_batch:.1f} transfers on average")
     typer.echo("")
     typer.echo(bar_chart([(row.name, row.rate) for row in report.rows], unit="/s"))
     typer.echo("")

@@ -8,7 +8,9 @@ Then the sealer seals everything, and verify and audit must pass.
 
 from __future__ import annotations
 
+import asyncio
 import random
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -22,6 +24,7 @@ from services.bench.common import Measurement, Progress, baseline_inserts, run_c
 from services.db import make_engine, make_sessionmaker, to_asyncpg_dsn, unit_of_work
 from services.identity.service import create_organisation
 from services.ledger import repository
+from services.ledger.group_commit import GroupCommitter
 from services.ledger.posting import post_with_connection
 
 FUNDING = 10**12
@@ -123,6 +126,39 @@ async def single_transfers(dsn: str, setup: Setup, sizes: Sizes, *, hot: bool) -
     return measurement
 
 
+async def group_committed(dsn: str, setup: Setup, sizes: Sizes) -> tuple[Measurement, float]:
+    """Row (e): the same single requests as (a), 8 clients, each waiting for its own answer, through the group
+    committer: whatever requests are queued when a writer is free share its commit. Returns the mean batch."""
+    progress = Progress("group commit", sizes.single)
+    rng = random.Random(13)
+    measurement = Measurement("(e) single requests, group commit")
+
+    async def connect() -> asyncpg.Connection:
+        return await asyncpg.connect(dsn)
+
+    async with GroupCommitter(connect, writers=2) as group:
+
+        async def client(count: int) -> None:
+            for _ in range(count):
+                debit, credit = _pair(rng, setup.accounts)
+                spec = TransferSpec(uuid.uuid4(), debit, credit, rng.randint(1, 100), "bench", asset_id=setup.asset_id)
+                started = time.perf_counter()
+                result = await group.submit(spec)
+                if not result.succeeded:
+                    raise RuntimeError(f"transfer refused: {result.code}")
+                measurement.latencies.append(time.perf_counter() - started)
+                measurement.operations += 1
+                progress.advance()
+
+        share, extra = divmod(sizes.single, sizes.clients)
+        started = time.perf_counter()
+        await asyncio.gather(*(client(share + (1 if index < extra else 0)) for index in range(sizes.clients)))
+        measurement.seconds = time.perf_counter() - started
+        mean_batch = group.stats.mean_batch
+    progress.finish()
+    return measurement, mean_batch
+
+
 async def batched_transfers(dsn: str, setup: Setup, sizes: Sizes, *, clients: int = 2) -> Measurement:
     """Batches of ``batch_size`` per commit; each client works on its own half of the accounts (no lock waits)."""
     progress = Progress("batched transfers", sizes.batches)
@@ -199,12 +235,14 @@ class Report:
     rows: list[Measurement]
     baseline: Measurement
     integrity: Integrity
+    group_mean_batch: float = 0.0
 
     def by_name(self, prefix: str) -> Measurement:
         return next(row for row in self.rows if row.name.startswith(prefix))
 
     def as_json(self) -> dict[str, object]:
         single, hot, batched = self.by_name("(a)"), self.by_name("(b)"), self.by_name("(c)")
+        group = self.by_name("(e)")
         return {
             "single_tps": round(single.rate, 1),
             "hot_tps": round(hot.rate, 1),
@@ -217,6 +255,10 @@ class Report:
             "single_p99_ms": round(single.percentile(0.99) * 1000, 3),
             "hot_p99_ms": round(hot.percentile(0.99) * 1000, 3),
             "batched_p99_ms": round(batched.percentile(0.99) * 1000, 3),
+            "group_tps": round(group.rate, 1),
+            "group_ratio": round(group.rate / self.baseline.rate, 3) if self.baseline.rate else None,
+            "group_p99_ms": round(group.percentile(0.99) * 1000, 3),
+            "group_mean_batch": round(self.group_mean_batch, 2),
             "errors": sum(row.errors for row in self.rows),
             "blocks_sealed": self.integrity.blocks_sealed,
             "audit_ok": self.integrity.audit_ok,
@@ -236,6 +278,8 @@ async def run(database_url: str, sizes: Sizes) -> Report:
         await single_transfers(dsn, setup, sizes, hot=True),
         await batched_transfers(dsn, setup, sizes),
     ]
+    grouped, mean_batch = await group_committed(dsn, setup, sizes)
+    rows.append(grouped)
     after = await baseline(dsn, half)
     base = Measurement(
         before.name,
@@ -246,4 +290,4 @@ async def run(database_url: str, sizes: Sizes) -> Report:
     )
     rows.append(base)
     integrity = await seal_verify_audit(database_url)
-    return Report(rows, base, integrity)
+    return Report(rows, base, integrity, mean_batch)

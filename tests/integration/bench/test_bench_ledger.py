@@ -12,13 +12,17 @@ async def test_bench_ledger_runs_and_reports_every_row(servers: ServerUrls) -> N
     async with scratch_database(servers.database_url) as url:
         report = await bench.run(url, sizes)
     figures = report.as_json()
-    assert [row.name[:3] for row in report.rows] == ["(a)", "(b)", "(c)", "(d)"]
+    assert [row.name[:3] for row in report.rows] == ["(a)", "(b)", "(c)", "(e)", "(d)"]
     assert report.by_name("(a)").operations == 60
     assert report.by_name("(b)").operations == 30
     assert report.by_name("(c)").operations == 200
+    assert report.by_name("(e)").operations == 60
     assert report.baseline.operations == 200
+    assert 1.0 <= figures["group_mean_batch"] <= 4.0  # four clients: at most four requests can share a commit
     assert figures["errors"] == 0
     assert figures["audit_ok"] is True
     assert figures["verify_ok"] is True
     assert {"single_tps", "hot_tps", "batched_tps", "baseline_tps"} <= figures.keys()
-    assert all(isinstance(figures[key], float) and figures[key] > 0 for key in ("single_tps", "baseline_tps"))
+    assert all(
+        isinstance(figures[key], float) and figures[key] > 0 for key in ("single_tps", "group_tps", "baseline_tps")
+    )
