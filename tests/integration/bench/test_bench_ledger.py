@@ -8,7 +8,9 @@ from tests.conftest import ServerUrls
 
 
 async def test_bench_ledger_runs_and_reports_every_row(servers: ServerUrls) -> None:
-    sizes = bench.Sizes(accounts=20, single=60, hot=30, batches=4, batch_size=50, baseline=200, clients=4, group_clients=4)
+    sizes = bench.Sizes(
+        accounts=20, single=60, hot=30, batches=4, batch_size=50, baseline=200, clients=4, group_clients=4
+    )
     async with scratch_database(servers.database_url) as url:
         report = await bench.run(url, sizes)
     figures = report.as_json()
