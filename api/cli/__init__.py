@@ -130,7 +130,15 @@ def doctor() -> None:
 
 
 def main() -> None:
+    from api.cli.failures import database_failure
+
     try:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as error:
+        message = database_failure(error)
+        if message is None:
+            raise
+        typer.echo(f"error: {message}", err=True)
+        sys.exit(1)
