@@ -102,18 +102,28 @@ def _pair(rng: random.Random, accounts: list[int]) -> tuple[int, int]:
     return debit, credit
 
 
+def _transfers(
+    rng: random.Random, setup: Setup, accounts: list[int], count: int, *, hot: bool = False
+) -> list[TransferSpec]:
+    """The workload, built before the clock starts: the rows measure the ledger, not the load generator (the
+    baseline's clients build nothing either)."""
+    specs = []
+    for _ in range(count):
+        debit, credit = _pair(rng, accounts)
+        if hot:
+            debit = setup.hot_account
+        specs.append(TransferSpec(uuid.uuid4(), debit, credit, rng.randint(1, 100), "bench", asset_id=setup.asset_id))
+    return specs
+
+
 async def single_transfers(dsn: str, setup: Setup, sizes: Sizes, *, hot: bool) -> Measurement:
     label = "hot account" if hot else "single transfers"
     units = sizes.hot if hot else sizes.single
     progress = Progress(label, units)
-    rng = random.Random(7 if hot else 3)
+    specs = _transfers(random.Random(7 if hot else 3), setup, setup.accounts, units, hot=hot)
 
-    async def one(connection: asyncpg.Connection, _: int) -> int:
-        debit, credit = _pair(rng, setup.accounts)
-        if hot:
-            debit = setup.hot_account
-        spec = TransferSpec(uuid.uuid4(), debit, credit, rng.randint(1, 100), "bench", asset_id=setup.asset_id)
-        result = (await post_with_connection(connection, [spec]))[0]
+    async def one(connection: asyncpg.Connection, unit: int) -> int:
+        result = (await post_with_connection(connection, [specs[unit]]))[0]
         if not result.succeeded:
             raise RuntimeError(f"transfer refused: {result.code}")
         return 1
@@ -140,12 +150,15 @@ async def group_committed(dsn: str, setup: Setup, sizes: Sizes) -> tuple[Measure
     async def connect() -> asyncpg.Connection:
         return await asyncpg.connect(dsn)
 
+    share, extra = divmod(sizes.single, sizes.group_clients)
+    workloads = [
+        _transfers(rng, setup, setup.accounts, share + (1 if index < extra else 0))
+        for index in range(sizes.group_clients)
+    ]
     async with GroupCommitter(connect, writers=2) as group:
 
-        async def client(count: int) -> None:
-            for _ in range(count):
-                debit, credit = _pair(rng, setup.accounts)
-                spec = TransferSpec(uuid.uuid4(), debit, credit, rng.randint(1, 100), "bench", asset_id=setup.asset_id)
+        async def client(specs: list[TransferSpec]) -> None:
+            for spec in specs:
                 started = time.perf_counter()
                 result = await group.submit(spec)
                 if not result.succeeded:
@@ -154,9 +167,8 @@ async def group_committed(dsn: str, setup: Setup, sizes: Sizes) -> tuple[Measure
                 measurement.operations += 1
                 progress.advance()
 
-        share, extra = divmod(sizes.single, sizes.group_clients)
         started = time.perf_counter()
-        await asyncio.gather(*(client(share + (1 if index < extra else 0)) for index in range(sizes.group_clients)))
+        await asyncio.gather(*(client(specs) for specs in workloads))
         measurement.seconds = time.perf_counter() - started
         mean_batch = group.stats.mean_batch
     progress.finish()
@@ -171,16 +183,11 @@ async def batched_transfers(dsn: str, setup: Setup, sizes: Sizes, *, clients: in
     """
     progress = Progress("batched transfers", sizes.batches)
     shards = [setup.accounts[index::clients] for index in range(clients)]
-    rngs = [random.Random(11 + index) for index in range(clients)]
+    rng = random.Random(11)
+    batches = [_transfers(rng, setup, shards[unit % clients], sizes.batch_size) for unit in range(sizes.batches)]
 
     async def batch(connection: asyncpg.Connection, unit: int) -> int:
-        shard, rng = shards[unit % clients], rngs[unit % clients]
-        specs = []
-        for _ in range(sizes.batch_size):
-            debit, credit = _pair(rng, shard)
-            specs.append(
-                TransferSpec(uuid.uuid4(), debit, credit, rng.randint(1, 100), "bench", asset_id=setup.asset_id)
-            )
+        specs = batches[unit]
         results = await post_with_connection(connection, specs)
         refused = [result for result in results if not result.succeeded]
         if refused:
