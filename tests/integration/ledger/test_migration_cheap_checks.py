@@ -207,3 +207,61 @@ async def test_a_batch_locks_its_accounts_without_reading_every_account(sessions
         after = (await session.execute(scans)).scalar_one()
     assert [result.code for result in results] == [ResultCode.OK] * 3
     assert after == before
+
+
+TRANSFER_TYPES = (
+    "SELECT array_agg(format_type(atttypid, atttypmod) ORDER BY attname) FROM pg_attribute "
+    "WHERE attrelid = 'transfer'::regclass AND attname IN ('amount', 'code', 'reference')"
+)
+
+
+async def test_0010_moves_the_transfer_column_rules_to_domains_and_back(servers: ServerUrls) -> None:
+    name = f"bashan_migration_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(servers.admin_dsn)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    url = _with_database(servers.database_url, name)
+    dsn = _with_database(servers.admin_dsn, name)
+
+    async def types() -> list[str]:
+        connection = await asyncpg.connect(dsn)
+        try:
+            return list(await connection.fetchval(TRANSFER_TYPES))
+        finally:
+            await connection.close()
+
+    try:
+        await asyncio.to_thread(upgrade_sync, url, "0010")
+        assert await types() == ["ledger_amount", "ledger_code", "ledger_reference"]
+        await asyncio.to_thread(downgrade_sync, url, "0009")
+        assert await types() == ["bigint", "text", "text"]
+        await asyncio.to_thread(upgrade_sync, url, "0010")
+        assert await types() == ["ledger_amount", "ledger_code", "ledger_reference"]
+    finally:
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+DIRECT_TRANSFER = (
+    "INSERT INTO transfer (id, debit_account_id, credit_account_id, asset_id, amount, code, reference) "
+    "VALUES (gen_random_uuid(), :debit, :credit, :asset, :amount, :code, :reference)"
+)
+
+
+@pytest.mark.parametrize(
+    ("amount", "code", "reference", "rule"),
+    [
+        (0, "trade", None, "ledger_amount_positive"),
+        (-5, "trade", None, "ledger_amount_positive"),
+        (5, "Trade", None, "ledger_code_format"),
+        (5, "t" * 41, None, "ledger_code_format"),
+        (5, "trade", "x" * 501, "ledger_reference_length"),
+    ],
+)
+async def test_a_transfer_written_around_the_functions_still_meets_every_column_rule(
+    sessions: Sessions, world: World, amount: int, code: str, reference: str | None, rule: str
+) -> None:
+    a, b = world.cny_accounts
+    params = {"debit": a, "credit": b, "asset": world.cny, "amount": amount, "code": code, "reference": reference}
+    await _refused(sessions, DIRECT_TRANSFER, params, rule)
+    async with sessions() as session:
+        assert (await session.execute(text("SELECT count(*) FROM transfer"))).scalar_one() == 0
