@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -34,6 +34,7 @@ from api.routers.labels_schemas import (
     CriteriaVersionCreate,
     CriteriaVersionRead,
     FindingRead,
+    FlagClear,
     FlagRead,
     LabResultRead,
     LotCreate,
@@ -387,9 +388,27 @@ async def code_qr(
 
 @router.get("/counterfeit-flags", summary="Codes suspected of being copied, on the caller's certificates")
 async def list_flags(
-    principal: Caller, session: ReadSession, limit: Annotated[int, Query(ge=1, le=500)] = 100
+    principal: Caller,
+    session: ReadSession,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    state: Annotated[Literal["open", "cleared", "all"], Query(description="open: not cleared")] = "open",
 ) -> list[FlagRead]:
-    return [FlagRead.model_validate(flag) for flag in await codes.counterfeit_flags(session, principal, limit)]
+    flags = await codes.counterfeit_flags(session, principal, limit, state=state)
+    return [FlagRead.model_validate(flag) for flag in flags]
+
+
+@router.post(
+    "/counterfeit-flags/{code}/clear",
+    summary="Clear a counterfeit flag after looking into it (the certificate's certifier, or the operator)",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def clear_flag(
+    code: Annotated[str, Path(max_length=64)], body: FlagClear, principal: Caller, idem: Idempotent
+) -> FlagRead:
+    async def effect(session: AsyncSession) -> FlagRead:
+        return FlagRead.model_validate(await codes.clear_counterfeit_flag(session, code, principal, body.note, _now()))
+
+    return await idem.run(effect)
 
 
 @router.post(

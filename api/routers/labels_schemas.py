@@ -230,6 +230,13 @@ class FlagRead(Read):
     scans: int
     most_scans_in_window: int
     most_places_in_window: int
+    cleared_at: datetime | None = None
+    cleared_by: uuid.UUID | None = None
+    clearance_note: str | None = None
+
+
+class FlagClear(Strict):
+    note: str = Field(min_length=1, max_length=1000, description="what the certifier found")
 
 
 class CertificateFacts(BaseModel):

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.errors import NotFound, RuleViolation
+from domain.errors import Conflict, Forbidden, NotFound, RuleViolation
 from domain.identity.roles import Role
 from domain.labels.batches import authorise_code_batch
 from domain.labels.codes import CodeVerdict, check_code, generate_batch, parse_code
@@ -196,12 +196,54 @@ async def code_qr(session: AsyncSession, code: str, principal: Principal, base_u
     return qr_svg(base_url.rstrip("/") + VERIFY_PATH + digits)
 
 
-async def counterfeit_flags(session: AsyncSession, principal: Principal, limit: int) -> list[CounterfeitFlagRow]:
-    """Suspected counterfeits on the caller's certificates (a certifier's or a producer's), all for the operator."""
+async def counterfeit_flags(
+    session: AsyncSession, principal: Principal, limit: int, *, state: str = "open"
+) -> list[CounterfeitFlagRow]:
+    """Suspected counterfeits on the caller's certificates (a certifier's or a producer's), all for the operator.
+
+    ``state``: ``open`` (not cleared), ``cleared`` or ``all``.
+    """
     query = select(CounterfeitFlagRow).order_by(CounterfeitFlagRow.flagged_at.desc()).limit(limit)
+    if state == "open":
+        query = query.where(CounterfeitFlagRow.cleared_at.is_(None))
+    elif state == "cleared":
+        query = query.where(CounterfeitFlagRow.cleared_at.is_not(None))
     if principal.role is not Role.OPERATOR:
         org = principal.organisation_id
         query = query.join(CertificationRow, CertificationRow.id == CounterfeitFlagRow.certification_id).where(
             (CertificationRow.certifier_id == org) | (CertificationRow.producer_id == org)
         )
     return list((await session.scalars(query)).all())
+
+
+async def clear_counterfeit_flag(
+    session: AsyncSession, code: str, principal: Principal, note: str, now: datetime
+) -> CounterfeitFlagRow:
+    """The certifier of the code's certificate (or the operator) clears a flag it has looked into.
+
+    The public verification stops warning, and the counterfeit rule counts only the scans after ``now``.
+    """
+    check = check_code(code)
+    if check.verdict is not CodeVerdict.WELL_FORMED or check.code is None:
+        raise RuleViolation(check.reason, code="label_code_malformed")
+    flag = await session.get(CounterfeitFlagRow, check.code.digits, with_for_update=True)
+    certification = await session.get(CertificationRow, flag.certification_id) if flag else None
+    if flag is None or certification is None or not visible_to(certification, principal):
+        raise NotFound(f"no counterfeit flag on {check.code.digits}", code="counterfeit_flag_not_found")
+    if principal.role is not Role.OPERATOR and principal.organisation_id != certification.certifier_id:
+        raise Forbidden("only the certifier of the certificate can clear its counterfeit flags", code="not_certifier")
+    if flag.cleared_at is not None:
+        raise Conflict(
+            f"the flag on {flag.code} was cleared at {flag.cleared_at.isoformat()}", code="flag_already_cleared"
+        )
+    flag.cleared_at, flag.cleared_by, flag.clearance_note = now, principal.organisation_id, note
+    await session.flush()
+    await audit.record(
+        session,
+        principal.actor,
+        "labels.counterfeit_flag.clear",
+        "label_code",
+        flag.code,
+        {"note": note, "reasons": list(flag.reasons), "flagged_at": flag.flagged_at.isoformat()},
+    )
+    return flag

@@ -204,6 +204,9 @@ class CounterfeitFlagRow(Base):
     scans: Mapped[int] = mapped_column(Integer)
     most_scans_in_window: Mapped[int] = mapped_column(Integer)
     most_places_in_window: Mapped[int] = mapped_column(Integer)
+    cleared_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cleared_by: Mapped[uuid.UUID | None] = mapped_column(UUID)
+    clearance_note: Mapped[str | None] = mapped_column(Text)
 
 
 class ProductLotRow(Base):

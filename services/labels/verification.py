@@ -51,12 +51,14 @@ WITH found AS (
 )
 SELECT found.*, (SELECT scanned_at FROM scan) AS scanned_at,
        history.times, history.latitudes, history.longitudes,
-       (SELECT reasons FROM counterfeit_flag WHERE code = $1) AS flag_reasons
+       (SELECT reasons FROM counterfeit_flag WHERE code = $1 AND cleared_at IS NULL) AS flag_reasons
 FROM found
 LEFT JOIN LATERAL (
     SELECT array_agg(s.scanned_at) AS times, array_agg(s.latitude) AS latitudes, array_agg(s.longitude) AS longitudes
     FROM (SELECT scanned_at, latitude, longitude FROM label_scan
           WHERE code = $1 AND scanned_at > now() - make_interval(hours => $4)
+            -- a cleared flag: the rule starts again from the clearance
+            AND scanned_at > coalesce((SELECT cleared_at FROM counterfeit_flag WHERE code = $1), '-infinity')
           ORDER BY scanned_at DESC LIMIT $5) AS s
 ) AS history ON true
 """
@@ -67,7 +69,10 @@ INSERT INTO counterfeit_flag AS f (code, certification_id, certifier_id, flagged
 VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8)
 ON CONFLICT (code) DO UPDATE SET updated_at = EXCLUDED.updated_at, reasons = EXCLUDED.reasons,
     scans = EXCLUDED.scans, most_scans_in_window = EXCLUDED.most_scans_in_window,
-    most_places_in_window = EXCLUDED.most_places_in_window
+    most_places_in_window = EXCLUDED.most_places_in_window,
+    -- flagged again after a clearance: a new flag (the clearance stays in the audit events)
+    flagged_at = CASE WHEN f.cleared_at IS NULL THEN f.flagged_at ELSE EXCLUDED.flagged_at END,
+    cleared_at = NULL, cleared_by = NULL, clearance_note = NULL
 """
 
 

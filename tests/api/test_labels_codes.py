@@ -9,7 +9,9 @@ from typing import Any
 
 import httpx
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from domain.identity.roles import Role
 from domain.labels.codes import check_code, damm_is_valid
 from tests.conftest import MemberFactory
 from tests.integration.labels.builders import issued, ok, parties
@@ -190,3 +192,51 @@ async def test_public_verification_is_rate_limited(client: httpx.AsyncClient, ap
     app.state.bashan.settings.public_rate_per_minute = 3
     statuses = [(await client.get("/v1/public/labels/12345678901234567890")).status_code for _ in range(5)]
     assert statuses == [200, 200, 200, 429, 429]
+
+
+async def test_the_certifier_clears_a_flag_and_a_new_burst_raises_it_again(
+    client: httpx.AsyncClient, make_member: MemberFactory, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    p = await parties(client, make_member)
+    cid = (await issued(client, p))["id"]
+    batch = (await _batch(client, p.certifier, cid, 1)).json()
+    exported = await client.get(f"/v1/labels/batches/{batch['id']}/codes.csv", headers=p.certifier.headers)
+    code = next(csv.DictReader(io.StringIO(exported.text)))["code"]
+    places = ((31.85, 106.75), (30.66, 104.07), (34.34, 108.94))
+
+    async def scan_three_places() -> dict[str, Any]:
+        answer: dict[str, Any] = {}
+        for lat, lon in places:
+            answer = (await client.get(f"/v1/public/labels/{code}?lat={lat}&lon={lon}")).json()
+        return answer
+
+    assert (await scan_three_places())["suspected_counterfeit"] is True
+    clear = f"/v1/labels/counterfeit-flags/{code}/clear"
+    note = {"note": "the producer's stand at three trade fairs in one day; invoices seen"}
+    # Only the certificate's certifier (or the operator) may clear it; another certifier does not even see it.
+    outsider = await make_member(Role.CERTIFIER)
+    assert (await client.post(clear, headers=outsider.headers, json=note)).status_code == 404
+    assert (await client.post(clear, headers=p.producer.headers, json=note)).status_code == 403
+    assert (await client.post(clear, headers=p.certifier.headers, json={"note": ""})).status_code == 422
+    cleared = await client.post(clear, headers=p.certifier.headers, json=note)
+    assert cleared.status_code == 200, cleared.text
+    assert cleared.json()["clearance_note"] == note["note"]
+    assert cleared.json()["cleared_by"] == str(p.certifier.organisation_id)
+    again = await client.post(clear, headers=p.certifier.headers, json=note)
+    assert (again.status_code, again.json()["code"]) == (409, "flag_already_cleared")
+    # The public is no longer warned, and the scans before the clearance no longer count.
+    quiet = (await client.get(f"/v1/public/labels/{code}?lat=31.85&lon=106.75")).json()
+    assert quiet["suspected_counterfeit"] is False
+    open_flags = (await client.get("/v1/labels/counterfeit-flags", headers=p.certifier.headers)).json()
+    assert open_flags == []
+    history = (await client.get("/v1/labels/counterfeit-flags?state=cleared", headers=p.certifier.headers)).json()
+    assert [flag["code"] for flag in history] == [code]
+    # A new burst after the clearance raises the flag again.
+    assert (await scan_three_places())["suspected_counterfeit"] is True
+    reopened = (await client.get("/v1/labels/counterfeit-flags", headers=p.certifier.headers)).json()
+    assert [(flag["code"], flag["cleared_at"]) for flag in reopened] == [(code, None)]
+    async with sessions() as session:
+        audited = await session.execute(
+            text("SELECT subject_id, detail->>'note' FROM audit_event WHERE action = 'labels.counterfeit_flag.clear'")
+        )
+        assert [tuple(row) for row in audited] == [(code, note["note"])]
