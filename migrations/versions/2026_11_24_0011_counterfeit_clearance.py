@@ -20,6 +20,19 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+CLEARED_BY_GUARD = """
+CREATE FUNCTION counterfeit_flag_cleared_by_allowed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.cleared_by <> NEW.certifier_id
+       AND NOT EXISTS (SELECT 1 FROM organisation WHERE id = NEW.cleared_by AND role = 'operator') THEN
+        RAISE EXCEPTION 'only the certifier of the certificate or an operator may clear the flag on %', NEW.code
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'counterfeit_flag_cleared_by_allowed';
+    END IF;
+    RETURN NEW;
+END $$
+"""
+
+
 def upgrade() -> None:
     op.execute(
         "ALTER TABLE counterfeit_flag ADD COLUMN cleared_at timestamptz, ADD COLUMN cleared_by uuid, "
@@ -32,8 +45,17 @@ def upgrade() -> None:
         "CHECK (clearance_note IS NULL OR length(btrim(clearance_note)) BETWEEN 1 AND 1000)"
     )
 
+    # Who may clear is guarded here too: the certificate's certifier (copied on the flag) or an operator.
+    op.execute(CLEARED_BY_GUARD)
+    op.execute(
+        "CREATE TRIGGER counterfeit_flag_cleared_by_allowed BEFORE INSERT OR UPDATE OF cleared_by ON counterfeit_flag "
+        "FOR EACH ROW WHEN (NEW.cleared_by IS NOT NULL) EXECUTE FUNCTION counterfeit_flag_cleared_by_allowed()"
+    )
+
 
 def downgrade() -> None:
+    op.execute("DROP TRIGGER counterfeit_flag_cleared_by_allowed ON counterfeit_flag")
+    op.execute("DROP FUNCTION counterfeit_flag_cleared_by_allowed()")
     op.execute(
         "ALTER TABLE counterfeit_flag DROP COLUMN clearance_note, DROP COLUMN cleared_by, DROP COLUMN cleared_at"
     )

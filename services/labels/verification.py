@@ -51,14 +51,15 @@ WITH found AS (
 )
 SELECT found.*, (SELECT scanned_at FROM scan) AS scanned_at,
        history.times, history.latitudes, history.longitudes,
-       (SELECT reasons FROM counterfeit_flag WHERE code = $1 AND cleared_at IS NULL) AS flag_reasons
+       CASE WHEN flag.cleared_at IS NULL THEN flag.reasons END AS flag_reasons
 FROM found
+LEFT JOIN counterfeit_flag AS flag ON flag.code = found.code
 LEFT JOIN LATERAL (
     SELECT array_agg(s.scanned_at) AS times, array_agg(s.latitude) AS latitudes, array_agg(s.longitude) AS longitudes
     FROM (SELECT scanned_at, latitude, longitude FROM label_scan
           WHERE code = $1 AND scanned_at > now() - make_interval(hours => $4)
             -- a cleared flag: the rule starts again from the clearance
-            AND scanned_at > coalesce((SELECT cleared_at FROM counterfeit_flag WHERE code = $1), '-infinity')
+            AND scanned_at > coalesce(flag.cleared_at, '-infinity')
           ORDER BY scanned_at DESC LIMIT $5) AS s
 ) AS history ON true
 """

@@ -8,7 +8,9 @@ import io
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.identity.roles import Role
@@ -240,3 +242,13 @@ async def test_the_certifier_clears_a_flag_and_a_new_burst_raises_it_again(
             text("SELECT subject_id, detail->>'note' FROM audit_event WHERE action = 'labels.counterfeit_flag.clear'")
         )
         assert [tuple(row) for row in audited] == [(code, note["note"])]
+    # The database refuses a clearance by anyone else, whatever the code path.
+    async with sessions() as session, session.begin():
+        with pytest.raises(DBAPIError, match="only the certifier of the certificate or an operator"):
+            await session.execute(
+                text(
+                    "UPDATE counterfeit_flag SET cleared_at = now(), cleared_by = :who, clearance_note = 'x' "
+                    "WHERE code = :code"
+                ),
+                {"who": outsider.organisation_id, "code": code},
+            )
