@@ -122,22 +122,37 @@ async def test_a_lost_connection_fails_only_its_batch_and_the_writer_reconnects(
     await fund(sessions, world, 100)
     a, b = world.cny_accounts
     admin = await asyncpg.connect(to_asyncpg_dsn(servers.database_url))
+    blocker = await asyncpg.connect(to_asyncpg_dsn(servers.database_url))
     try:
         async with committer(servers, writers=1) as group:
             assert (await group.submit(TransferSpec(uuid.uuid4(), a, b, 1, "trade"))).code == ResultCode.OK
-            writer_pid = await admin.fetchval(
-                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                "AND application_name = 'group-commit-writer'"
-            )
-            assert writer_pid is not None
-            assert await admin.fetchval("SELECT pg_terminate_backend($1)", writer_pid)
+            # Hold a lock the next batch needs, so its connection dies while the batch is in flight.
+            holding = blocker.transaction()
+            await holding.start()
+            await blocker.execute("SELECT 1 FROM account WHERE id = $1 FOR UPDATE", a)
             lost = TransferSpec(uuid.uuid4(), a, b, 2, "trade")
+            in_flight = asyncio.create_task(group.submit(lost))
+            writer_pid = None
+            for _ in range(200):
+                writer_pid = await admin.fetchval(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND application_name = 'group-commit-writer' AND wait_event_type = 'Lock'"
+                )
+                if writer_pid is not None:
+                    break
+                await asyncio.sleep(0.02)
+            assert writer_pid is not None, "the writer never waited for the lock"
+            # With a timeout, pg_terminate_backend returns once the backend is gone.
+            assert await admin.fetchval("SELECT pg_terminate_backend($1, 5000)", writer_pid)
+            await holding.rollback()
             with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError)):
-                await group.submit(lost)
+                await in_flight
             # The caller does not know the outcome, so it submits the same id again: posted exactly once.
             assert (await group.submit(lost)).code == ResultCode.OK
+            assert (await group.submit(lost)).code == ResultCode.EXISTS
             assert group.stats.reconnects == 1
             assert group.stats.failed_batches == 1
     finally:
+        await blocker.close()
         await admin.close()
     assert await balance(sessions, b) == 103
