@@ -86,7 +86,13 @@ class AccountRead(BaseModel):
 
 
 class TransferCreate(Strict):
-    id: uuid.UUID = Field(description="chosen by the client; resubmitting the same transfer answers the original")
+    id: uuid.UUID = Field(
+        description=(
+            "chosen by the client; resubmitting the same transfer answers the original. Prefer a time-ordered UUID "
+            "(version 7): it lands at the end of the transfer index, where a random one costs more WAL"
+        ),
+        examples=["019ab6f2-5c3e-7a41-9d2e-6f0c8b1a2e3d"],
+    )
     debit_account_id: int | None = Field(default=None, description="may be null for a post or void")
     credit_account_id: int | None = None
     amount: int | None = Field(default=None, gt=0, description="null on a post posts the whole pending amount")

@@ -20,6 +20,7 @@ from sqlalchemy import text
 
 from domain.identity.roles import Role
 from domain.ledger.codes import AssetKind, Purpose
+from domain.ledger.ids import new_transfer_id
 from domain.ledger.transfers import TransferSpec
 from services.bench.common import Measurement, Progress, baseline_inserts, run_clients
 from services.db import make_engine, make_sessionmaker, to_asyncpg_dsn, unit_of_work
@@ -87,7 +88,7 @@ async def prepare(database_url: str, sizes: Sizes) -> Setup:
     try:
         for start in range(0, len(holders), 1_000):
             specs = [
-                TransferSpec(uuid.uuid4(), source.id, holder, FUNDING, "bench_fund", asset_id=asset.id)
+                TransferSpec(new_transfer_id(), source.id, holder, FUNDING, "bench_fund", asset_id=asset.id)
                 for holder in holders[start : start + 1_000]
             ]
             results = await post_with_connection(connection, specs)
@@ -112,7 +113,8 @@ def _transfers(
         debit, credit = _pair(rng, accounts)
         if hot:
             debit = setup.hot_account
-        specs.append(TransferSpec(uuid.uuid4(), debit, credit, rng.randint(1, 100), "bench", asset_id=setup.asset_id))
+        amount = rng.randint(1, 100)
+        specs.append(TransferSpec(new_transfer_id(), debit, credit, amount, "bench", asset_id=setup.asset_id))
     return specs
 
 

@@ -18,6 +18,7 @@ from domain.labels.lots import Lot, LotStatus, lot_status, register_lot
 from domain.labels.scheme import ProductCategory
 from domain.labels.states import local_date
 from domain.ledger.codes import AssetKind, Purpose
+from domain.ledger.ids import new_transfer_id
 from domain.ledger.transfers import TransferSpec
 from services import audit, ledger
 from services.identity.service import Principal
@@ -124,7 +125,7 @@ async def _mint(session: AsyncSession, lot: ProductLotRow, product: str) -> None
         session,
         [
             TransferSpec(
-                uuid.uuid4(),
+                new_transfer_id(),
                 source.id,
                 holding.id,
                 lot.quantity,

@@ -3,10 +3,11 @@
     from services import ledger
     cny = await ledger.ensure_asset(session, code="CNY", kind=AssetKind.CURRENCY, name="Renminbi", unit="fen")
     cash = await ledger.open_account(session, asset_id=cny.id, owner_id=org_id, purpose=Purpose.AVAILABLE)
-    results = await ledger.post(session, [TransferSpec(uuid4(), source.id, cash.id, 10_000, "deposit")])
+    results = await ledger.post(session, [TransferSpec(new_transfer_id(), source.id, cash.id, 10_000, "deposit")])
     await ledger.post_linked(session, [...])   # all or nothing; raises the refusal naming the failed transfer
 
-All of it runs in the caller's transaction (one unit of work).
+All of it runs in the caller's transaction (one unit of work). Transfer ids come from
+``domain.ledger.ids.new_transfer_id``: time-ordered, so the transfer table's key grows at its right-hand edge.
 """
 
 from domain.ledger.codes import AccountFlags, AssetKind, Purpose, ResultCode, TransferFlags

@@ -7,7 +7,6 @@ written concurrently with other accounts; ``services.db.run_in_transaction`` ret
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -137,7 +136,3 @@ async def post_in_transaction(
         return await post(session, specs)
 
     return await run_in_transaction(sessions, work)
-
-
-def new_id() -> uuid.UUID:
-    return uuid.uuid4()

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.errors import NotFound, RuleViolation
 from domain.identity.roles import Role
 from domain.ledger.codes import Purpose
+from domain.ledger.ids import new_transfer_id
 from domain.ledger.transfers import TransferSpec
 from domain.registry.serials import format_block, parse_block
 from services import ledger
@@ -71,7 +72,7 @@ async def _move(
     session: AsyncSession, batch: Batch, source_id: int, target_id: int, quantity: int, code: str, reference: str
 ) -> tuple[uuid.UUID, list[list[int]]]:
     """One ledger transfer of ``quantity`` credits of the batch; returns its id and the serial ranges it moved."""
-    transfer_id = uuid.uuid4()
+    transfer_id = new_transfer_id()
     await ledger.post_linked(
         session,
         [

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.errors import Conflict, InvalidState, NotFound, RuleViolation
 from domain.ledger.codes import AssetKind, Purpose
+from domain.ledger.ids import new_transfer_id
 from domain.ledger.transfers import TransferSpec
 from domain.registry import carbon
 from domain.registry.carbon import MonitoringInputs, calculate_monitoring_period
@@ -146,7 +147,7 @@ async def approve_issuance(session: AsyncSession, principal: Principal, report_i
         owner = await ledger.open_account(
             session, asset_id=asset.id, owner_id=project.owner_id, purpose=Purpose.AVAILABLE
         )
-        owner_transfer = uuid.uuid4()
+        owner_transfer = new_transfer_id()
         specs.append(
             TransferSpec(
                 owner_transfer,
@@ -160,7 +161,7 @@ async def approve_issuance(session: AsyncSession, principal: Principal, report_i
         )
     if buffer:
         pool = await ledger.open_account(session, asset_id=asset.id, owner_id=None, purpose=Purpose.BUFFER)
-        buffer_transfer = uuid.uuid4()
+        buffer_transfer = new_transfer_id()
         specs.append(
             TransferSpec(
                 buffer_transfer,
@@ -304,7 +305,7 @@ async def record_reversal(
         cancelled = await ledger.open_account(session, asset_id=asset.id, owner_id=None, purpose=Purpose.CANCELLED)
         specs.append(
             TransferSpec(
-                uuid.uuid4(),
+                new_transfer_id(),
                 account.id,
                 cancelled.id,
                 take,

@@ -46,3 +46,8 @@ async def test_walk_from_inventory_to_retirement(
         report = await ledger.audit(session)
     assert report.ok, report.problems
     assert report.transfers == 8
+    # Issuance, transfer and retirement choose time-ordered ids: each is version 7, and later ones sort later.
+    async with sessions() as session:
+        ids = (await session.execute(text("SELECT id FROM transfer ORDER BY seq"))).scalars().all()
+    assert [identifier.version for identifier in ids] == [7] * 8
+    assert ids == sorted(ids)
