@@ -20,7 +20,7 @@ ScaleOption = Annotated[float, typer.Option("--scale", min=0.01, help="multiply 
 
 @app.command("ledger")
 def ledger(as_json: JsonOption = False, keep: KeepOption = False, scale: ScaleOption = 1.0) -> None:
-    """Transfers/s: single (8 clients), hot account, batches of 1,000, group commit, against single-row INSERTs."""
+    """Transfers/s: single (8 clients), hot account, batches of 1,000, group commit, guard-free floor, vs INSERTs."""
     from services.bench import ledger as bench
     from services.bench.common import bar_chart, scratch_database
 
@@ -47,6 +47,13 @@ def ledger(as_json: JsonOption = False, keep: KeepOption = False, scale: ScaleOp
             f"{row.percentile(0.99) * 1000:>8.2f} {ratio:>12}"
         )
     typer.echo(f"(e) shared its commits among {report.group_mean_batch:.1f} transfers on average")
+    floor = report.by_name("(f)").rate
+    if floor:
+        single = report.by_name("(a)").rate
+        typer.echo(
+            f"(f) the guards take {1 - single / floor:.0%} of the floor's rate; the floor itself reaches "
+            f"{floor / base:.2f}x of the baseline" + ("" if report.floor_ok else " (its balances do NOT add up)")
+        )
     typer.echo("")
     typer.echo(bar_chart([(row.name, row.rate) for row in report.rows], unit="/s"))
     typer.echo("")
@@ -54,7 +61,7 @@ def ledger(as_json: JsonOption = False, keep: KeepOption = False, scale: ScaleOp
     typer.echo(report.integrity.audit)
     if as_json:
         typer.echo(json.dumps(report.as_json()))
-    if not (report.integrity.audit_ok and report.integrity.verify_ok):
+    if not (report.integrity.audit_ok and report.integrity.verify_ok and report.floor_ok):
         raise typer.Exit(code=1)
 
 

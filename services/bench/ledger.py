@@ -3,6 +3,7 @@
 Rows, all in one run on one scratch database of the configured server:
 (a) single transfers, one per commit, 8 clients over many accounts; (b) the same on one hot account;
 (c) batches of 1,000 transfers per commit; (e) the single requests of (a) through the group committer;
+(f) the floor: (a) on copies of the tables without the database's guards (``ledger_floor``);
 (d) the baseline: single-row INSERT transactions from 8 clients.
 Then the sealer seals everything, and verify and audit must pass.
 """
@@ -23,6 +24,7 @@ from domain.ledger.codes import AssetKind, Purpose
 from domain.ledger.ids import new_transfer_id
 from domain.ledger.transfers import TransferSpec
 from services.bench.common import Measurement, Progress, baseline_inserts, run_clients
+from services.bench.ledger_floor import create_floor, floor_balances_match, floor_transfers
 from services.db import make_engine, make_sessionmaker, to_asyncpg_dsn, unit_of_work
 from services.identity.service import create_organisation
 from services.ledger import repository
@@ -253,13 +255,14 @@ class Report:
     baseline: Measurement
     integrity: Integrity
     group_mean_batch: float = 0.0
+    floor_ok: bool = True
 
     def by_name(self, prefix: str) -> Measurement:
         return next(row for row in self.rows if row.name.startswith(prefix))
 
     def as_json(self) -> dict[str, object]:
         single, hot, batched = self.by_name("(a)"), self.by_name("(b)"), self.by_name("(c)")
-        group = self.by_name("(e)")
+        group, floor = self.by_name("(e)"), self.by_name("(f)")
         return {
             "single_tps": round(single.rate, 1),
             "hot_tps": round(hot.rate, 1),
@@ -276,6 +279,11 @@ class Report:
             "group_ratio": round(group.rate / self.baseline.rate, 3) if self.baseline.rate else None,
             "group_p99_ms": round(group.percentile(0.99) * 1000, 3),
             "group_mean_batch": round(self.group_mean_batch, 2),
+            "floor_tps": round(floor.rate, 1),
+            "floor_ratio": round(floor.rate / self.baseline.rate, 3) if self.baseline.rate else None,
+            # The share of the floor's rate that the guards take: 1 - (a) / (f).
+            "guards_share": round(1 - single.rate / floor.rate, 3) if floor.rate else None,
+            "floor_ok": self.floor_ok,
             "errors": sum(row.errors for row in self.rows),
             "blocks_sealed": self.integrity.blocks_sealed,
             "audit_ok": self.integrity.audit_ok,
@@ -297,6 +305,11 @@ async def run(database_url: str, sizes: Sizes) -> Report:
     ]
     grouped, mean_batch = await group_committed(dsn, setup, sizes)
     rows.append(grouped)
+    await create_floor(dsn)
+    rows.append(
+        await floor_transfers(dsn, setup.asset_id, setup.accounts, transfers=sizes.single, clients=sizes.clients)
+    )
+    floor_ok = await floor_balances_match(dsn)
     after = await baseline(dsn, half)
     base = Measurement(
         before.name,
@@ -307,4 +320,4 @@ async def run(database_url: str, sizes: Sizes) -> Report:
     )
     rows.append(base)
     integrity = await seal_verify_audit(database_url)
-    return Report(rows, base, integrity, mean_batch)
+    return Report(rows, base, integrity, mean_batch, floor_ok)

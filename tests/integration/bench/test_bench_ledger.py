@@ -14,11 +14,14 @@ async def test_bench_ledger_runs_and_reports_every_row(servers: ServerUrls) -> N
     async with scratch_database(servers.database_url) as url:
         report = await bench.run(url, sizes)
     figures = report.as_json()
-    assert [row.name[:3] for row in report.rows] == ["(a)", "(b)", "(c)", "(e)", "(d)"]
+    assert [row.name[:3] for row in report.rows] == ["(a)", "(b)", "(c)", "(e)", "(f)", "(d)"]
     assert report.by_name("(a)").operations == 60
     assert report.by_name("(b)").operations == 30
     assert report.by_name("(c)").operations == 200
     assert report.by_name("(e)").operations == 60
+    assert report.by_name("(f)").operations == 60
+    assert figures["floor_ok"] is True
+    assert abs(figures["guards_share"] - (1 - figures["single_tps"] / figures["floor_tps"])) < 0.002
     assert report.baseline.operations == 200
     assert 1.0 <= figures["group_mean_batch"] <= 4.0  # four clients: at most four requests can share a commit
     assert figures["errors"] == 0

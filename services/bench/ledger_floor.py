@@ -1,0 +1,131 @@
+"""Row (f) of ``bashan bench ledger``: the floor, the same single transfer with none of the database's guards.
+
+The floor copies the scratch database's accounts into ``bench_floor_account`` and posts into
+``bench_floor_transfer``. Both have the ledger's columns, with plain types, and only the indexes that a lookup
+needs: primary keys, the two statement indexes and the sealer's order. The floor drops every rule that only
+refuses a row: CHECKs, foreign keys, triggers, domains and the unique pending index. Its function does what
+``ledger_post_single`` does on its happy path: two account UPDATEs that test the limits in their WHERE, lower id
+first, then an INSERT with ON CONFLICT DO NOTHING.
+
+What (a) costs beyond (f) is the price of the guards. What (f) costs beyond the baseline is the price of a
+transfer itself: three rows written instead of one, and their WAL. If (f) itself stays below a target, no
+amount of guard tuning will meet that target.
+"""
+
+from __future__ import annotations
+
+import random
+
+import asyncpg
+
+from domain.ledger.ids import new_transfer_id
+from services.bench.common import Measurement, Progress, run_clients
+
+FLOOR_SCHEMA = """
+CREATE TABLE bench_floor_account (LIKE account INCLUDING DEFAULTS);
+ALTER TABLE bench_floor_account
+    ALTER debits_posted TYPE bigint, ALTER credits_posted TYPE bigint,
+    ALTER debits_pending TYPE bigint, ALTER credits_pending TYPE bigint;
+INSERT INTO bench_floor_account SELECT * FROM account;
+ALTER TABLE bench_floor_account ADD PRIMARY KEY (id);
+CREATE TABLE bench_floor_start AS SELECT id, debits_posted, credits_posted FROM bench_floor_account;
+
+CREATE TABLE bench_floor_transfer (LIKE transfer INCLUDING DEFAULTS INCLUDING IDENTITY);
+ALTER TABLE bench_floor_transfer ALTER amount TYPE bigint, ALTER code TYPE text, ALTER reference TYPE text;
+ALTER TABLE bench_floor_transfer ADD PRIMARY KEY (id);
+CREATE INDEX ON bench_floor_transfer (debit_account_id, seq);
+CREATE INDEX ON bench_floor_transfer (credit_account_id, seq);
+CREATE INDEX ON bench_floor_transfer (xact_id, seq);
+
+CREATE FUNCTION bench_floor_post(p_id uuid, p_debit bigint, p_credit bigint, p_amount bigint, p_asset integer,
+                                 p_code text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    d_asset integer;
+    c_asset integer;
+BEGIN
+    FOR step IN 1 .. 2 LOOP
+        IF (step = 1) = (p_debit < p_credit) THEN
+            UPDATE bench_floor_account SET debits_posted = debits_posted + p_amount
+             WHERE id = p_debit AND NOT retired AND asset_id = p_asset
+               AND (NOT debits_must_not_exceed_credits OR debits_pending + debits_posted + p_amount <= credits_posted)
+            RETURNING asset_id INTO d_asset;
+        ELSE
+            UPDATE bench_floor_account SET credits_posted = credits_posted + p_amount
+             WHERE id = p_credit AND asset_id = p_asset
+               AND (NOT credits_must_not_exceed_debits OR credits_pending + credits_posted + p_amount <= debits_posted)
+            RETURNING asset_id INTO c_asset;
+        END IF;
+    END LOOP;
+    IF d_asset IS NULL OR c_asset IS NULL THEN
+        RAISE EXCEPTION 'floor transfer % refused', p_id;
+    END IF;
+    INSERT INTO bench_floor_transfer (id, debit_account_id, credit_account_id, asset_id, amount, code)
+    VALUES (p_id, p_debit, p_credit, p_asset, p_amount, p_code)
+    ON CONFLICT (id) DO NOTHING;
+    RETURN CASE WHEN FOUND THEN 'ok' ELSE 'exists' END;
+END $$;
+"""
+
+FLOOR_POST_SQL = "SELECT bench_floor_post($1, $2, $3, $4, $5, $6)"
+
+
+async def create_floor(dsn: str) -> None:
+    """The floor's tables and function, next to the ledger in the scratch database, accounts copied as they are."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute(FLOOR_SCHEMA)
+    finally:
+        await connection.close()
+
+
+async def floor_transfers(
+    dsn: str, asset_id: int, accounts: list[int], *, transfers: int, clients: int, seed: int = 17
+) -> Measurement:
+    """``transfers`` single transfers, one per commit, from ``clients`` clients, posted on the floor."""
+    rng = random.Random(seed)
+    workload = []
+    for _ in range(transfers):
+        debit, credit = rng.sample(accounts, 2)
+        workload.append((new_transfer_id(), debit, credit, rng.randint(1, 100), asset_id, "bench"))
+    progress = Progress("floor transfers", transfers)
+
+    async def one(connection: asyncpg.Connection, unit: int) -> int:
+        answer = await connection.fetchval(FLOOR_POST_SQL, *workload[unit])
+        if answer != "ok":
+            raise RuntimeError(f"floor transfer answered {answer}")
+        return 1
+
+    measurement = await run_clients(
+        "(f) floor: (a) with no guards",
+        dsn,
+        clients=clients,
+        units=transfers,
+        operation=one,
+        progress=progress.advance,
+    )
+    progress.finish()
+    return measurement
+
+
+async def floor_balances_match(dsn: str) -> bool:
+    """The floor posted what it says: each account's balances moved by exactly its transfers since the copy."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        mismatched = await connection.fetchval(
+            """
+            WITH moved AS (
+                SELECT account_id, sum(debit) AS debits, sum(credit) AS credits FROM (
+                    SELECT debit_account_id AS account_id, amount AS debit, 0 AS credit FROM bench_floor_transfer
+                    UNION ALL
+                    SELECT credit_account_id, 0, amount FROM bench_floor_transfer) entries
+                GROUP BY account_id)
+            SELECT count(*) FROM moved
+              JOIN bench_floor_account f ON f.id = moved.account_id
+              JOIN bench_floor_start a ON a.id = moved.account_id
+             WHERE f.debits_posted - a.debits_posted IS DISTINCT FROM moved.debits
+                OR f.credits_posted - a.credits_posted IS DISTINCT FROM moved.credits
+            """
+        )
+    finally:
+        await connection.close()
+    return bool(mismatched == 0)
