@@ -1,0 +1,133 @@
+"""Migration 0012: the rules across columns of account and transfer live in two row domains; each still refuses."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.migrate import downgrade_sync, upgrade_sync
+from tests.conftest import ServerUrls, _with_database
+from tests.integration.ledger.conftest import World
+
+Sessions = async_sessionmaker[AsyncSession]
+
+SHAPE = """
+SELECT array_agg(name ORDER BY name) FROM (
+    SELECT conrelid::regclass::text || '.' || conname AS name FROM pg_constraint
+     WHERE conrelid IN ('account'::regclass, 'transfer'::regclass) AND contype = 'c'
+    UNION ALL
+    SELECT contypid::regtype::text || '.' || conname FROM pg_constraint
+     WHERE contypid IN (SELECT oid FROM pg_type WHERE typname IN ('ledger_account_rules', 'ledger_transfer_rules'))
+) constraints
+"""
+ACCOUNT_RULES = [
+    "ck_account_credits_within_debits",
+    "ck_account_debits_within_credits",
+    "ck_account_retired_never_debited",
+]
+TRANSFER_RULES = [
+    "ck_transfer_accounts_differ",
+    "ck_transfer_flags_exclusive",
+    "ck_transfer_pending_id_iff_resolution",
+    "ck_transfer_timeout_only_pending",
+]
+AT_0011 = sorted([f"account.{rule}" for rule in ACCOUNT_RULES] + [f"transfer.{rule}" for rule in TRANSFER_RULES])
+AT_0012 = sorted(
+    ["account.ck_account_rules", "transfer.ck_transfer_rules"]
+    + [f"ledger_account_rules.{rule}" for rule in ACCOUNT_RULES]
+    + [f"ledger_transfer_rules.{rule}" for rule in TRANSFER_RULES]
+)
+
+
+async def test_0012_moves_the_rules_into_row_domains_and_its_downgrade_puts_them_back(servers: ServerUrls) -> None:
+    name = f"bashan_migration_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(servers.admin_dsn)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    url = _with_database(servers.database_url, name)
+    dsn = _with_database(servers.admin_dsn, name)
+
+    async def shape() -> list[str]:
+        connection = await asyncpg.connect(dsn)
+        try:
+            return list(await connection.fetchval(SHAPE))
+        finally:
+            await connection.close()
+
+    try:
+        await asyncio.to_thread(upgrade_sync, url, "0011")
+        assert await shape() == AT_0011
+        await asyncio.to_thread(upgrade_sync, url, "0012")
+        assert await shape() == AT_0012
+        await asyncio.to_thread(downgrade_sync, url, "0011")
+        assert await shape() == AT_0011
+        await asyncio.to_thread(upgrade_sync, url, "0012")
+        assert await shape() == AT_0012
+    finally:
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def _refused(sessions: Sessions, statement: str, params: dict[str, object], rule: str) -> None:
+    async with sessions() as session, session.begin():
+        with pytest.raises(DBAPIError, match=rule) as refused:
+            await session.execute(text(statement), params)
+    error = refused.value.orig
+    assert getattr(error, "sqlstate", None) == "23514"
+    # asyncpg's error behind SQLAlchemy's adapter carries the rule's own name, not the table's one CHECK.
+    assert getattr(error.__cause__, "constraint_name", None) == rule
+
+
+async def test_the_issuance_source_cannot_take_back_more_than_it_issued(sessions: Sessions, world: World) -> None:
+    await _refused(
+        sessions,
+        "UPDATE account SET credits_posted = 1 WHERE id = :id",
+        {"id": world.cny_source},
+        "ck_account_credits_within_debits",
+    )
+
+
+DIRECT_TRANSFER = (
+    "INSERT INTO transfer (id, debit_account_id, credit_account_id, asset_id, amount, code, pending, post_pending, "
+    "pending_id, timeout_seconds, expires_at) VALUES (gen_random_uuid(), :debit, :credit, :asset, 5, 'trade', "
+    ":pending, :post_pending, CAST(:pending_id AS uuid), :timeout, CASE WHEN :expires THEN now() END)"
+)
+PLAIN = {"pending": False, "post_pending": False, "pending_id": None, "timeout": None, "expires": False}
+SOME_PENDING = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"
+
+
+@pytest.mark.parametrize(
+    ("same_accounts", "changes", "rule"),
+    [
+        (True, {}, "ck_transfer_accounts_differ"),
+        (False, {"pending": True, "post_pending": True, "pending_id": SOME_PENDING}, "ck_transfer_flags_exclusive"),
+        (False, {"pending_id": SOME_PENDING}, "ck_transfer_pending_id_iff_resolution"),
+        (False, {"post_pending": True}, "ck_transfer_pending_id_iff_resolution"),
+        (False, {"timeout": 60, "expires": True}, "ck_transfer_timeout_only_pending"),
+        (False, {"pending": True, "timeout": 60}, "ck_transfer_timeout_only_pending"),
+        (False, {"pending": True, "timeout": 0, "expires": True}, "ck_transfer_timeout_only_pending"),
+    ],
+)
+async def test_a_transfer_written_around_the_functions_still_meets_every_rule_across_columns(
+    sessions: Sessions, world: World, same_accounts: bool, changes: dict[str, object], rule: str
+) -> None:
+    a, b = world.cny_accounts
+    params = {"debit": a, "credit": a if same_accounts else b, "asset": world.cny, **PLAIN, **changes}
+    await _refused(sessions, DIRECT_TRANSFER, params, rule)
+    async with sessions() as session:
+        assert (await session.execute(text("SELECT count(*) FROM transfer"))).scalar_one() == 0
+
+
+async def test_a_well_formed_pending_written_directly_passes_the_rules(sessions: Sessions, world: World) -> None:
+    """The table's CHECK is always true by itself: only the domain's rules refuse, so a legal row goes in."""
+    a, b = world.cny_accounts
+    params = {"debit": a, "credit": b, "asset": world.cny, **PLAIN, "pending": True, "timeout": 60, "expires": True}
+    async with sessions() as session, session.begin():
+        await session.execute(text(DIRECT_TRANSFER), params)
+    async with sessions() as session:
+        assert (await session.execute(text("SELECT count(*) FROM transfer WHERE pending"))).scalar_one() == 1
