@@ -136,9 +136,11 @@ async def test_a_well_formed_account_is_accepted_and_its_serial_flags_derived(se
 
 @pytest.mark.parametrize("column", ["debits_posted", "credits_posted", "debits_pending", "credits_pending"])
 async def test_no_balance_can_go_negative(sessions: Sessions, world: World, column: str) -> None:
-    # The issuance source has no balance flag, so only the domain stands between it and a negative balance.
+    # An account whose limit flag still holds at -1 (a holder's debits, the issuance source's credits), so that
+    # only the non-negativity rule refuses.
+    account = world.cny_accounts[0] if column.startswith("debits") else world.cny_source
     statement = f"UPDATE account SET {column} = -1 WHERE id = :id"
-    await _refused(sessions, statement, {"id": world.cny_source}, "ledger_balance_non_negative")
+    await _refused(sessions, statement, {"id": account}, "ledger_balance_non_negative")
 
 
 async def test_balance_flags_and_retirement_are_still_check_constraints(sessions: Sessions, world: World) -> None:

@@ -1,4 +1,4 @@
-"""Migration 0012: the rules across columns of account and transfer live in two row domains; each still refuses."""
+"""Migration 0012: every row rule of account and transfer lives in one domain per table; each still refuses."""
 
 from __future__ import annotations
 
@@ -17,13 +17,13 @@ from tests.integration.ledger.conftest import World
 
 Sessions = async_sessionmaker[AsyncSession]
 
-SHAPE = """
+SHAPE = r"""
 SELECT array_agg(name ORDER BY name) FROM (
     SELECT conrelid::regclass::text || '.' || conname AS name FROM pg_constraint
      WHERE conrelid IN ('account'::regclass, 'transfer'::regclass) AND contype = 'c'
     UNION ALL
     SELECT contypid::regtype::text || '.' || conname FROM pg_constraint
-     WHERE contypid IN (SELECT oid FROM pg_type WHERE typname IN ('ledger_account_rules', 'ledger_transfer_rules'))
+     WHERE contypid IN (SELECT oid FROM pg_type WHERE typtype = 'd' AND typname LIKE 'ledger\_%')
 ) constraints
 """
 ACCOUNT_RULES = [
@@ -37,12 +37,45 @@ TRANSFER_RULES = [
     "ck_transfer_pending_id_iff_resolution",
     "ck_transfer_timeout_only_pending",
 ]
-AT_0011 = sorted([f"account.{rule}" for rule in ACCOUNT_RULES] + [f"transfer.{rule}" for rule in TRANSFER_RULES])
+COLUMN_RULES = {
+    "ledger_balance": "ledger_balance_non_negative",
+    "ledger_amount": "ledger_amount_positive",
+    "ledger_code": "ledger_code_format",
+    "ledger_reference": "ledger_reference_length",
+}
+AT_0011 = sorted(
+    [f"account.{rule}" for rule in ACCOUNT_RULES]
+    + [f"transfer.{rule}" for rule in TRANSFER_RULES]
+    + [f"{domain}.{rule}" for domain, rule in COLUMN_RULES.items()]
+)
 AT_0012 = sorted(
-    ["account.ck_account_rules", "transfer.ck_transfer_rules"]
+    ["account.ck_account_rules", "transfer.ck_transfer_rules", "ledger_account_rules.ledger_balance_non_negative"]
     + [f"ledger_account_rules.{rule}" for rule in ACCOUNT_RULES]
     + [f"ledger_transfer_rules.{rule}" for rule in TRANSFER_RULES]
+    + [
+        f"ledger_transfer_rules.{rule}"
+        for rule in ("ledger_amount_positive", "ledger_code_format", "ledger_reference_length")
+    ]
 )
+COLUMN_TYPES = """
+SELECT array_agg(attrelid::regclass::text || '.' || attname || ' ' || format_type(atttypid, atttypmod)
+                 ORDER BY attrelid::regclass::text, attname)
+  FROM pg_attribute
+ WHERE (attrelid = 'account'::regclass
+        AND attname = ANY ('{debits_posted,credits_posted,debits_pending,credits_pending}'))
+    OR (attrelid = 'transfer'::regclass AND attname IN ('amount', 'code', 'reference'))
+"""
+BALANCES = ["credits_pending", "credits_posted", "debits_pending", "debits_posted"]
+TYPES_0011 = [f"account.{column} ledger_balance" for column in BALANCES] + [
+    "transfer.amount ledger_amount",
+    "transfer.code ledger_code",
+    "transfer.reference ledger_reference",
+]
+TYPES_0012 = [f"account.{column} bigint" for column in BALANCES] + [
+    "transfer.amount bigint",
+    "transfer.code text",
+    "transfer.reference text",
+]
 
 
 async def test_0012_moves_the_rules_into_row_domains_and_its_downgrade_puts_them_back(servers: ServerUrls) -> None:
@@ -52,22 +85,22 @@ async def test_0012_moves_the_rules_into_row_domains_and_its_downgrade_puts_them
     url = _with_database(servers.database_url, name)
     dsn = _with_database(servers.admin_dsn, name)
 
-    async def shape() -> list[str]:
+    async def shape() -> tuple[list[str], list[str]]:
         connection = await asyncpg.connect(dsn)
         try:
-            return list(await connection.fetchval(SHAPE))
+            return list(await connection.fetchval(SHAPE)), list(await connection.fetchval(COLUMN_TYPES))
         finally:
             await connection.close()
 
     try:
         await asyncio.to_thread(upgrade_sync, url, "0011")
-        assert await shape() == AT_0011
+        assert await shape() == (AT_0011, TYPES_0011)
         await asyncio.to_thread(upgrade_sync, url, "0012")
-        assert await shape() == AT_0012
+        assert await shape() == (AT_0012, TYPES_0012)
         await asyncio.to_thread(downgrade_sync, url, "0011")
-        assert await shape() == AT_0011
+        assert await shape() == (AT_0011, TYPES_0011)
         await asyncio.to_thread(upgrade_sync, url, "0012")
-        assert await shape() == AT_0012
+        assert await shape() == (AT_0012, TYPES_0012)
     finally:
         await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
         await admin.close()
