@@ -1,0 +1,142 @@
+"""Migration 0013: ``ledger_post_single`` checks its arguments in one expression and moves only the balance that moves.
+
+The rules and codes are unchanged: every argument refusal keeps its code and its order and writes nothing, and a
+plain transfer and a pending each move exactly their own balances.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import uuid
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.db import unit_of_work
+from services.migrate import downgrade_sync, upgrade_sync
+from tests.conftest import ServerUrls, _with_database
+from tests.integration.ledger.conftest import World
+
+Sessions = async_sessionmaker[AsyncSession]
+
+CALL = text(
+    "SELECT ledger_post_single(CAST(:id AS uuid), CAST(:debit AS bigint), CAST(:credit AS bigint), "
+    "CAST(:amount AS bigint), CAST(:asset AS integer), CAST(:code AS text), CAST(:flags AS integer), "
+    "CAST(:timeout AS integer), CAST(:reference AS text))"
+)
+BALANCES = text(
+    "SELECT id, debits_posted, credits_posted, debits_pending, credits_pending FROM account "
+    "WHERE id IN (:debit, :credit) ORDER BY id"
+)
+
+
+async def test_0013_edits_the_function_and_its_downgrade_restores_it(servers: ServerUrls) -> None:
+    name = f"bashan_migration_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(servers.admin_dsn)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    url = _with_database(servers.database_url, name)
+    dsn = _with_database(servers.admin_dsn, name)
+
+    async def source() -> str:
+        connection = await asyncpg.connect(dsn)
+        try:
+            found: str = await connection.fetchval("SELECT prosrc FROM pg_proc WHERE proname = 'ledger_post_single'")
+            return found
+        finally:
+            await connection.close()
+
+    try:
+        await asyncio.to_thread(upgrade_sync, url, "0012")
+        before = await source()
+        assert "SET debits_posted = debits_posted + posted, debits_pending" in before
+        await asyncio.to_thread(upgrade_sync, url, "0013")
+        after = await source()
+        assert "refusal := CASE" in after
+        assert "SET debits_pending = debits_pending + p_amount" in after
+        assert "debits_posted + posted" not in after
+        await asyncio.to_thread(downgrade_sync, url, "0012")
+        assert await source() == before
+    finally:
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+def _arguments(world: World, **changes: object) -> dict[str, object]:
+    arguments: dict[str, object] = {
+        "id": uuid.uuid4(),
+        "debit": world.cny_source,
+        "credit": world.cny_accounts[0],
+        "amount": 7,
+        "asset": world.cny,
+        "code": "deposit",
+        "flags": 0,
+        "timeout": None,
+        "reference": None,
+    }
+    arguments.update(changes)
+    if arguments["debit"] == "same":
+        arguments["debit"] = arguments["credit"]
+    return arguments
+
+
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        ({"id": None}, "id_required"),
+        ({"id": None, "code": "Bad"}, "id_required"),  # the first rule broken is the one named
+        ({"code": None}, "code_invalid"),
+        ({"code": "Deposit"}, "code_invalid"),
+        ({"code": "d" * 41}, "code_invalid"),
+        ({"code": "Bad", "reference": "x" * 501}, "code_invalid"),
+        ({"reference": "x" * 501}, "reference_too_long"),
+        ({"timeout": 30}, "timeout_reserved_for_pending_transfer"),
+        ({"flags": 2, "timeout": -1}, "timeout_invalid"),
+        ({"debit": "same"}, "accounts_must_differ"),
+        ({"debit": "same", "amount": 0}, "accounts_must_differ"),
+        ({"amount": 0}, "amount_must_be_positive"),
+        ({"amount": -3}, "amount_must_be_positive"),
+        ({"amount": None}, "amount_must_be_positive"),
+    ],
+)
+async def test_each_argument_refusal_keeps_its_code_and_writes_nothing(
+    sessions: Sessions, world: World, changes: dict[str, object], code: str
+) -> None:
+    arguments = _arguments(world, **changes)
+    async with unit_of_work(sessions) as session:
+        answer = (await session.execute(CALL, arguments)).scalar_one()
+    assert answer == code
+    async with sessions() as session:
+        assert (await session.execute(text("SELECT count(*) FROM transfer"))).scalar_one() == 0
+        moved = (await session.execute(text("SELECT sum(debits_posted + debits_pending) FROM account"))).scalar_one()
+    assert moved == 0
+
+
+async def test_a_plain_transfer_moves_posted_balances_and_a_pending_only_pending_ones(
+    sessions: Sessions, world: World
+) -> None:
+    plain = _arguments(world, amount=40)
+    pending = _arguments(world, amount=15, flags=2, timeout=60)
+    async with unit_of_work(sessions) as session:
+        assert (await session.execute(CALL, plain)).scalar_one() == "ok"
+        assert (await session.execute(CALL, pending)).scalar_one() == "ok"
+        rows = (await session.execute(BALANCES, {"debit": plain["debit"], "credit": plain["credit"]})).all()
+    source, holder = sorted(rows, key=lambda row: row.id != plain["debit"])
+    assert tuple(source)[1:] == (40, 0, 15, 0)
+    assert tuple(holder)[1:] == (0, 40, 0, 15)
+
+
+async def test_a_refused_transfer_after_the_first_update_is_undone(sessions: Sessions, world: World) -> None:
+    """A holder spends more than it holds. The other account has the lower id, so its UPDATE runs first and the
+    refusal has to undo it, for a plain transfer and for a pending alike."""
+    low, high = sorted(world.cny_accounts)
+    async with unit_of_work(sessions) as session:
+        funded = _arguments(world, credit=high, amount=10)
+        assert (await session.execute(CALL, funded)).scalar_one() == "ok"
+        for flags in (0, 2):
+            overspend = _arguments(world, debit=high, credit=low, amount=11, flags=flags)
+            assert (await session.execute(CALL, overspend)).scalar_one() == "exceeds_credits"
+        rows = (await session.execute(BALANCES, {"debit": high, "credit": low})).all()
+    assert [tuple(row) for row in rows] == [(low, 0, 0, 0, 0), (high, 0, 10, 0, 0)]
