@@ -1,0 +1,76 @@
+"""An account's identity and flags never change and an account is never deleted, whoever writes to the table."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.db import unit_of_work
+from tests.integration.ledger.conftest import World
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "purpose = 'held'",
+        "sub_account = 9",
+        "owner_id = NULL",
+        "debits_must_not_exceed_credits = false",
+        "credits_must_not_exceed_debits = true, debits_must_not_exceed_credits = false",
+        "retired = true",
+        "holds_serials = true, serialized = true",
+    ],
+)
+async def test_identity_and_flags_cannot_change(sessions: Sessions, world: World, change: str) -> None:
+    holder = world.cny_accounts[0]
+    async with sessions() as session:
+        before = (await session.execute(text("SELECT * FROM account WHERE id = :id"), {"id": holder})).one()
+    async with sessions() as session, session.begin():
+        with pytest.raises(DBAPIError, match="cannot change") as refused:
+            await session.execute(text(f"UPDATE account SET {change} WHERE id = :id"), {"id": holder})
+    assert getattr(refused.value.orig, "sqlstate", None) == "23001"
+    async with sessions() as session:
+        after = (await session.execute(text("SELECT * FROM account WHERE id = :id"), {"id": holder})).one()
+    assert after == before
+
+
+async def test_an_account_moves_to_another_asset_never(sessions: Sessions, world: World) -> None:
+    async with sessions() as session, session.begin():
+        with pytest.raises(DBAPIError, match="cannot change"):
+            await session.execute(
+                text("UPDATE account SET asset_id = :credits WHERE id = :id"),
+                {"credits": world.credits, "id": world.cny_accounts[1]},
+            )
+
+
+async def test_balances_may_change_and_an_unchanged_identity_may_be_written_back(
+    sessions: Sessions, world: World
+) -> None:
+    """The guard looks at values, not at the columns named: rewriting the same purpose is no change."""
+    async with unit_of_work(sessions) as session:
+        await session.execute(
+            text("UPDATE account SET credits_posted = 5, purpose = purpose WHERE id = :id"),
+            {"id": world.cny_accounts[0]},
+        )
+    async with sessions() as session:
+        credits = (
+            await session.execute(
+                text("SELECT credits_posted FROM account WHERE id = :id"), {"id": world.cny_accounts[0]}
+            )
+        ).scalar_one()
+    assert credits == 5
+
+
+async def test_an_account_is_never_deleted(sessions: Sessions, world: World) -> None:
+    async with sessions() as session, session.begin():
+        with pytest.raises(DBAPIError):
+            await session.execute(text("DELETE FROM account WHERE id = :id"), {"id": world.cny_accounts[1]})
+    async with sessions() as session:
+        count = await session.execute(
+            text("SELECT count(*) FROM account WHERE id = :id"), {"id": world.cny_accounts[1]}
+        )
+        assert count.scalar_one() == 1
