@@ -39,7 +39,9 @@ class LedgerMachine(RuleBasedStateMachine):
     def open_world(self) -> None:
         async def setup() -> dict[int, RefAccount]:
             async with unit_of_work(self.sessions) as session:
+                await session.execute(text("SET LOCAL session_replication_role = replica"))  # see tests/conftest.py
                 await session.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+                await session.execute(text("SET LOCAL session_replication_role = origin"))  # triggers on again
                 cny = await ledger.ensure_asset(session, code="CNY", kind=AssetKind.CURRENCY, name="CNY", unit="fen")
                 gold = await ledger.ensure_asset(session, code="GLD", kind=AssetKind.PRODUCT_LOT, name="G", unit="g")
                 accounts: dict[int, RefAccount] = {}
