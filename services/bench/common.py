@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import secrets
 import sys
@@ -113,6 +114,21 @@ async def scratch_database(database_url: str, *, keep: bool = False) -> AsyncIte
                 await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             finally:
                 await admin.close()
+
+
+async def settle(dsn: str) -> None:
+    """Leave the database quiet before a timed row: vacuum and analyze now and checkpoint now, so that neither
+    autovacuum nor a timed checkpoint (and the page images after it) lands inside whichever row happens to run.
+
+    CHECKPOINT needs a superuser or the pg_checkpoint role; without it the row runs unsettled, as it did before.
+    """
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute("VACUUM (ANALYZE)")
+        with contextlib.suppress(asyncpg.InsufficientPrivilegeError):
+            await connection.execute("CHECKPOINT")
+    finally:
+        await connection.close()
 
 
 def bar_chart(rows: list[tuple[str, float]], *, unit: str, width: int = 40) -> str:

@@ -5,7 +5,8 @@ Rows, all in one run on one scratch database of the configured server:
 (c) batches of 1,000 transfers per commit; (e) the single requests of (a) through the group committer;
 (f) the floor: (a) on copies of the tables without the database's guards (``ledger_floor``);
 (d) the baseline: single-row INSERT transactions from 8 clients.
-Then the sealer seals everything, and verify and audit must pass.
+Every row starts after a VACUUM ANALYZE and a CHECKPOINT (``common.settle``). Then the sealer seals everything,
+and verify and audit must pass.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from domain.identity.roles import Role
 from domain.ledger.codes import AssetKind, Purpose
 from domain.ledger.ids import new_transfer_id
 from domain.ledger.transfers import TransferSpec
-from services.bench.common import Measurement, Progress, baseline_inserts, run_clients
+from services.bench.common import Measurement, Progress, baseline_inserts, run_clients, settle
 from services.bench.ledger_floor import create_floor, floor_balances_match, floor_transfers
 from services.db import make_engine, make_sessionmaker, to_asyncpg_dsn, unit_of_work
 from services.identity.service import create_organisation
@@ -297,19 +298,26 @@ async def run(database_url: str, sizes: Sizes) -> Report:
     # The baseline runs before and after the ledger rows and counts as their mean, so a machine that gets busier
     # or quieter during the run (these machines are shared) moves the baseline with the rows it is compared to.
     half = Sizes(baseline=max(1, sizes.baseline // 2), clients=sizes.clients)
+    await create_floor(dsn)
+    await settle(dsn)
     before = await baseline(dsn, half)
-    rows = [
-        await single_transfers(dsn, setup, sizes, hot=False),
-        await single_transfers(dsn, setup, sizes, hot=True),
-        await batched_transfers(dsn, setup, sizes),
-    ]
+    # Each row starts on a settled database (see ``settle``): autovacuum and checkpoints are noise in whichever
+    # row they happen to land, not a cost of that row.
+    await settle(dsn)
+    rows = [await single_transfers(dsn, setup, sizes, hot=False)]
+    await settle(dsn)
+    rows.append(await single_transfers(dsn, setup, sizes, hot=True))
+    await settle(dsn)
+    rows.append(await batched_transfers(dsn, setup, sizes))
+    await settle(dsn)
     grouped, mean_batch = await group_committed(dsn, setup, sizes)
     rows.append(grouped)
-    await create_floor(dsn)
+    await settle(dsn)
     rows.append(
         await floor_transfers(dsn, setup.asset_id, setup.accounts, transfers=sizes.single, clients=sizes.clients)
     )
     floor_ok = await floor_balances_match(dsn)
+    await settle(dsn)
     after = await baseline(dsn, half)
     base = Measurement(
         before.name,
