@@ -68,3 +68,14 @@ async def test_truncate_is_refused(sessions: async_sessionmaker[AsyncSession], t
         with pytest.raises(DBAPIError, match=rf"TRUNCATE on {table} is not allowed") as refused:
             await session.execute(text(f"TRUNCATE {table} CASCADE"))
     assert getattr(refused.value.orig, "sqlstate", None) == "23001"
+
+
+async def test_at_head_every_table_guarded_against_row_changes_is_guarded_against_truncate(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """A table added later with a reject_change row trigger must get a BEFORE TRUNCATE guard too."""
+    async with sessions() as session:
+        guarded = (await session.execute(text(GUARDED))).scalar_one()
+        append_only = (await session.execute(text(APPEND_ONLY_BY_ROW))).scalar_one()
+    assert guarded == append_only
+    assert "transfer" in guarded
