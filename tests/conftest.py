@@ -7,6 +7,7 @@ its own Redis key prefix (deleted after it), so tests can use real concurrent co
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import tempfile
@@ -14,6 +15,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -29,7 +31,7 @@ from services.config import Settings
 from services.db import make_engine, make_sessionmaker, to_asyncpg_dsn, unit_of_work
 from services.embedded import EmbeddedServers, resolve_servers
 from services.identity import service as identity
-from services.migrate import upgrade_sync
+from services.migrate import downgrade_sync, upgrade_sync
 
 # Tables whose rows migrations seed; every other table is emptied after each test.
 PRESERVED_TABLES = frozenset({"alembic_version"})
@@ -61,7 +63,6 @@ def servers() -> Iterator[ServerUrls]:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     name = f"bashan_test_{worker}_{secrets.token_hex(4)}"
     admin_dsn = to_asyncpg_dsn(_with_database(resolved.database_url, "postgres"))
-    import asyncio
 
     async def create() -> None:
         connection = await asyncpg.connect(admin_dsn)
@@ -85,6 +86,39 @@ def servers() -> Iterator[ServerUrls]:
     finally:
         asyncio.run(drop())
         resolved.stop()
+
+
+@dataclass(frozen=True)
+class EmptyDatabase:
+    """A database of its own on the test server, created without a schema: for tests that walk migrations."""
+
+    url: str  # for migrations and the command line
+    dsn: str  # for asyncpg
+
+    async def upgrade(self, revision: str) -> None:
+        await asyncio.to_thread(upgrade_sync, self.url, revision)
+
+    async def downgrade(self, revision: str) -> None:
+        await asyncio.to_thread(downgrade_sync, self.url, revision)
+
+    async def fetchval(self, query: str, *args: object) -> Any:
+        connection = await asyncpg.connect(self.dsn)
+        try:
+            return await connection.fetchval(query, *args)
+        finally:
+            await connection.close()
+
+
+@pytest.fixture
+async def empty_database(servers: ServerUrls) -> AsyncIterator[EmptyDatabase]:
+    name = f"bashan_migration_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(servers.admin_dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield EmptyDatabase(_with_database(servers.database_url, name), _with_database(servers.admin_dsn, name))
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
 
 
 @pytest.fixture(scope="session")

@@ -21,11 +21,9 @@ Revises: 0007
 Create Date: 2026-11-24
 """
 
-import importlib.util
 from collections.abc import Sequence
-from pathlib import Path
 
-from alembic import op
+from alembic import context, op
 
 revision: str = "0008"
 down_revision: str | None = "0007"
@@ -113,14 +111,8 @@ def single_function(*, edited: bool) -> str:
 
 
 def revision_0002_text(name: str) -> str:
-    """A constant of revision 0002's file: the one source of the functions it created."""
-    path = Path(__file__).with_name("2026_11_24_0002_ledger.py")
-    spec = importlib.util.spec_from_file_location("bashan_migration_0002", path)
-    if spec is None or spec.loader is None:
-        raise RuntimeError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    text: str = getattr(module, name)
+    """A constant of revision 0002's module (as Alembic loaded it): the one source of the functions it created."""
+    text: str = getattr(context.script.get_revision("0002").module, name)
     return text
 
 

@@ -10,11 +10,9 @@ Revises: 0008
 Create Date: 2026-11-24
 """
 
-import importlib.util
 from collections.abc import Sequence
-from pathlib import Path
 
-from alembic import op
+from alembic import context, op
 
 revision: str = "0009"
 down_revision: str | None = "0008"
@@ -31,20 +29,11 @@ LOCK_BY_INDEX = """             -- = ANY (ARRAY(...)), not IN (SELECT ...): the 
 
 def post_function(*, edited: bool) -> str:
     """``ledger_post`` as 0002 wrote it, or with this revision's edit; either replaces the installed one."""
-    path = Path(__file__).with_name("2026_11_24_0002_ledger.py")
-    spec = importlib.util.spec_from_file_location("bashan_migration_0002", path)
-    if spec is None or spec.loader is None:
-        raise RuntimeError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    text: str = module.POST_FUNCTION.replace(
+    cheap_checks = context.script.get_revision("0008").module  # holds 0002's text and the one-edit helper
+    text: str = cheap_checks.revision_0002_text("POST_FUNCTION").replace(
         "CREATE FUNCTION ledger_post(", "CREATE OR REPLACE FUNCTION ledger_post(", 1
     )
-    if not edited:
-        return text
-    if text.count(LOCK_BY_SUBQUERY) != 1:
-        raise RuntimeError("revision 0002's ledger_post no longer holds the fragment this revision edits")
-    return text.replace(LOCK_BY_SUBQUERY, LOCK_BY_INDEX)
+    return cheap_checks.replace_once(text, LOCK_BY_SUBQUERY, LOCK_BY_INDEX) if edited else text
 
 
 def upgrade() -> None:

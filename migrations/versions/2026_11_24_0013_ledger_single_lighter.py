@@ -16,12 +16,9 @@ Revises: 0012
 Create Date: 2026-11-24
 """
 
-import importlib.util
 from collections.abc import Sequence
-from pathlib import Path
-from types import ModuleType
 
-from alembic import op
+from alembic import context, op
 
 revision: str = "0013"
 down_revision: str | None = "0012"
@@ -95,20 +92,9 @@ UNDO_WITH_AMOUNTS = (
 )
 
 
-def revision_0008() -> ModuleType:
-    """Revision 0008's module: it holds ``ledger_post_single`` as installed since then (0002's text, one edit)."""
-    path = Path(__file__).with_name("2026_11_24_0008_ledger_cheap_checks.py")
-    spec = importlib.util.spec_from_file_location("bashan_migration_0008", path)
-    if spec is None or spec.loader is None:
-        raise RuntimeError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def single_function(*, edited: bool) -> str:
     """``ledger_post_single`` as 0008 left it, or with this revision's edits; either replaces the installed one."""
-    base = revision_0008()
+    base = context.script.get_revision("0008").module  # holds the function as installed since 0008
     text: str = base.single_function(edited=True)
     if not edited:
         return text

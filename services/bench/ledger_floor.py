@@ -1,11 +1,11 @@
 """Row (f) of ``bashan bench ledger``: the floor, the same single transfer with none of the database's guards.
 
 The floor copies the scratch database's accounts into ``bench_floor_account`` and posts into
-``bench_floor_transfer``. Both have the ledger's columns, with plain types, and only the indexes that a lookup
-needs: primary keys, the two statement indexes and the sealer's order. The floor drops every rule that only
-refuses a row: CHECKs, foreign keys, triggers, domains and the unique pending index. Its function does what
-``ledger_post_single`` does on its happy path: two account UPDATEs that test the limits in their WHERE, lower id
-first, then an INSERT with ON CONFLICT DO NOTHING.
+``bench_floor_transfer``. Both have the ledger's columns (all of plain types since migration 0012; LIKE copies no
+constraint) and only the indexes that a lookup needs: primary keys, the two statement indexes and the sealer's
+order. The floor drops every rule that only refuses a row: CHECKs, foreign keys, triggers and the unique pending
+index. Its function does what ``ledger_post_single`` does on its happy path: two account UPDATEs that test the
+limits in their WHERE, lower id first, then an INSERT with ON CONFLICT DO NOTHING.
 
 What (a) costs beyond (f) is the price of the guards. What (f) costs beyond the baseline is the price of a
 transfer itself: three rows written instead of one, and their WAL. If (f) itself stays below a target, no
@@ -23,15 +23,11 @@ from services.bench.common import Measurement, Progress, run_clients
 
 FLOOR_SCHEMA = """
 CREATE TABLE bench_floor_account (LIKE account INCLUDING DEFAULTS);
-ALTER TABLE bench_floor_account
-    ALTER debits_posted TYPE bigint, ALTER credits_posted TYPE bigint,
-    ALTER debits_pending TYPE bigint, ALTER credits_pending TYPE bigint;
 INSERT INTO bench_floor_account SELECT * FROM account;
 ALTER TABLE bench_floor_account ADD PRIMARY KEY (id);
 CREATE TABLE bench_floor_start AS SELECT id, debits_posted, credits_posted FROM bench_floor_account;
 
 CREATE TABLE bench_floor_transfer (LIKE transfer INCLUDING DEFAULTS INCLUDING IDENTITY);
-ALTER TABLE bench_floor_transfer ALTER amount TYPE bigint, ALTER code TYPE text, ALTER reference TYPE text;
 ALTER TABLE bench_floor_transfer ADD PRIMARY KEY (id);
 CREATE INDEX ON bench_floor_transfer (debit_account_id, seq);
 CREATE INDEX ON bench_floor_transfer (credit_account_id, seq);

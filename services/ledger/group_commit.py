@@ -29,10 +29,10 @@ import asyncpg
 
 from domain.ledger.codes import TransferFlags
 from domain.ledger.transfers import TransferResult, TransferSpec
+from services.db import RETRYABLE_SQLSTATES
 from services.ledger.posting import post_with_connection
 
 Connect = Callable[[], Awaitable[asyncpg.Connection]]
-RETRYABLE = (asyncpg.SerializationError, asyncpg.DeadlockDetectedError)
 
 
 @dataclass
@@ -153,8 +153,8 @@ class GroupCommitter:
             try:
                 # One statement outside a transaction block commits on its own: one round trip, not three.
                 return await post_with_connection(connection, specs)
-            except RETRYABLE:
-                if attempt == self._attempts:
+            except asyncpg.PostgresError as error:  # the same failures as services.db.run_in_transaction retries
+                if error.sqlstate not in RETRYABLE_SQLSTATES or attempt == self._attempts:
                     raise
                 self.stats.retries += 1
                 await asyncio.sleep(0.001 * attempt)

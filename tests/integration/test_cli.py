@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 import subprocess
 import sys
 from pathlib import Path
 
-import asyncpg
-
-from tests.conftest import ServerUrls, _with_database
+from tests.conftest import EmptyDatabase, ServerUrls
 
 BASHAN = str(Path(sys.executable).parent / "bashan")
 
@@ -52,24 +49,19 @@ def test_doctor_passes_and_db_current_reports_head(servers: ServerUrls, tmp_path
     assert "(at head)" in current.stdout
 
 
-async def test_commands_on_an_empty_or_unreachable_database_say_so_plainly(servers: ServerUrls, tmp_path: Path) -> None:
-    name = f"bashan_empty_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(servers.admin_dsn)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        base = {"BASHAN_REDIS_URL": servers.redis_url, "BASHAN_DATA_DIR": str(tmp_path)}
-        empty = base | {"BASHAN_DATABASE_URL": _with_database(servers.database_url, name)}
-        for command in (("ledger", "verify"), ("ledger", "audit")):
-            result = await asyncio.to_thread(run, *command, env=empty)
-            assert result.returncode == 1, command
-            assert "Traceback" not in result.stdout + result.stderr
-            assert "has no Bashan schema" in result.stderr
-            assert "bashan db upgrade" in result.stderr
-        unreachable = base | {"BASHAN_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/bashan"}
-        result = await asyncio.to_thread(run, "ledger", "audit", env=unreachable)
-        assert result.returncode == 1
+async def test_commands_on_an_empty_or_unreachable_database_say_so_plainly(
+    servers: ServerUrls, empty_database: EmptyDatabase, tmp_path: Path
+) -> None:
+    base = {"BASHAN_REDIS_URL": servers.redis_url, "BASHAN_DATA_DIR": str(tmp_path)}
+    empty = base | {"BASHAN_DATABASE_URL": empty_database.url}
+    for command in (("ledger", "verify"), ("ledger", "audit")):
+        result = await asyncio.to_thread(run, *command, env=empty)
+        assert result.returncode == 1, command
         assert "Traceback" not in result.stdout + result.stderr
-        assert "the database cannot be reached" in result.stderr
-    finally:
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await admin.close()
+        assert "has no Bashan schema" in result.stderr
+        assert "bashan db upgrade" in result.stderr
+    unreachable = base | {"BASHAN_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/bashan"}
+    result = await asyncio.to_thread(run, "ledger", "audit", env=unreachable)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "the database cannot be reached" in result.stderr

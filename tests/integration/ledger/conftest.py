@@ -6,6 +6,8 @@ import uuid
 from dataclasses import dataclass
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.identity.roles import Role
@@ -65,3 +67,44 @@ async def world(sessions: async_sessionmaker[AsyncSession]) -> World:
             (credit_accounts[0].id, credit_accounts[1].id),
             retired.id,
         )
+
+
+async def refused(
+    sessions: async_sessionmaker[AsyncSession], statement: str, params: dict[str, object], rule: str
+) -> None:
+    """``statement`` fails with check_violation (23514) and names ``rule``: in the message and as the constraint that
+    asyncpg reports (a domain's rule is named by itself, not by the table CHECK that casts to the domain)."""
+    async with sessions() as session, session.begin():
+        with pytest.raises(DBAPIError, match=rule) as failure:
+            await session.execute(text(statement), params)
+    error = failure.value.orig
+    assert getattr(error, "sqlstate", None) == "23514"
+    assert getattr(error.__cause__, "constraint_name", None) == rule
+
+
+# A transfer written around the posting functions, to show what the database refuses by itself.
+DIRECT_TRANSFER = (
+    "INSERT INTO transfer (id, debit_account_id, credit_account_id, asset_id, amount, code, pending, post_pending, "
+    "pending_id, timeout_seconds, expires_at, reference) VALUES (gen_random_uuid(), :debit, :credit, :asset, "
+    ":amount, :code, :pending, :post_pending, CAST(:pending_id AS uuid), :timeout, CASE WHEN :expires THEN now() END, "
+    ":reference)"
+)
+
+
+def direct_transfer(world: World, *, same_accounts: bool = False, **changes: object) -> dict[str, object]:
+    """The parameters of ``DIRECT_TRANSFER``: a legal plain transfer between the two CNY holders, with ``changes``."""
+    debit, credit = world.cny_accounts
+    plain: dict[str, object] = {
+        "debit": debit,
+        "credit": debit if same_accounts else credit,
+        "asset": world.cny,
+        "amount": 5,
+        "code": "trade",
+        "pending": False,
+        "post_pending": False,
+        "pending_id": None,
+        "timeout": None,
+        "expires": False,
+        "reference": None,
+    }
+    return plain | changes

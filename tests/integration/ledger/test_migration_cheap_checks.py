@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-import secrets
 import uuid
 
-import asyncpg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.ledger.codes import ResultCode
 from domain.ledger.transfers import TransferSpec
 from services import ledger
 from services.db import unit_of_work
-from services.migrate import downgrade_sync, upgrade_sync
-from tests.conftest import ServerUrls, _with_database
-from tests.integration.ledger.conftest import World
+from tests.conftest import EmptyDatabase
+from tests.integration.ledger.conftest import DIRECT_TRANSFER, World, direct_transfer, refused
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -45,57 +40,29 @@ AT_0007 = [
 AT_0008 = ["ck_account_credits_within_debits", "ck_account_debits_within_credits", "ck_account_retired_never_debited"]
 
 
-async def shape(dsn: str) -> tuple[list[str], list[str]]:
-    connection = await asyncpg.connect(dsn)
-    try:
-        return list(await connection.fetchval(CHECKS)), list(await connection.fetchval(BALANCE_TYPES))
-    finally:
-        await connection.close()
+async def shape(database: EmptyDatabase) -> tuple[list[str], list[str]]:
+    return list(await database.fetchval(CHECKS)), list(await database.fetchval(BALANCE_TYPES))
 
 
-async def post_source(dsn: str) -> str:
-    connection = await asyncpg.connect(dsn)
-    try:
-        source: str = await connection.fetchval("SELECT prosrc FROM pg_proc WHERE proname = 'ledger_post'")
-        return source
-    finally:
-        await connection.close()
+async def source(database: EmptyDatabase, function: str) -> str:
+    found: str = await database.fetchval("SELECT prosrc FROM pg_proc WHERE proname = $1", function)
+    return found
 
 
-async def test_0008_moves_the_rules_and_its_downgrade_puts_them_back(servers: ServerUrls) -> None:
-    name = f"bashan_migration_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(servers.admin_dsn)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = _with_database(servers.database_url, name)
-    dsn = _with_database(servers.admin_dsn, name)
-    try:
-        await asyncio.to_thread(upgrade_sync, url, "0007")
-        assert await shape(dsn) == (AT_0007, ["bigint"] * 4)
-        await asyncio.to_thread(upgrade_sync, url, "0008")
-        assert await shape(dsn) == (AT_0008, ["ledger_balance"] * 4)
-        await asyncio.to_thread(downgrade_sync, url, "0007")
-        assert await shape(dsn) == (AT_0007, ["bigint"] * 4)
-        connection = await asyncpg.connect(dsn)
-        try:
-            source = await connection.fetchval("SELECT prosrc FROM pg_proc WHERE proname = 'ledger_post_single'")
-            assert "EXCEPTION WHEN unique_violation" in source
-        finally:
-            await connection.close()
-        await asyncio.to_thread(upgrade_sync, url, "0009")
-        assert await shape(dsn) == (AT_0008, ["ledger_balance"] * 4)
-        assert "WHERE id = ANY (ARRAY(SELECT unnest(p_debit)" in await post_source(dsn)
-        await asyncio.to_thread(downgrade_sync, url, "0008")
-        assert "WHERE id IN (SELECT unnest(p_debit)" in await post_source(dsn)
-    finally:
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await admin.close()
-
-
-async def _refused(sessions: Sessions, statement: str, params: dict[str, object], rule: str) -> None:
-    async with sessions() as session, session.begin():
-        with pytest.raises(DBAPIError, match=rule) as refused:
-            await session.execute(text(statement), params)
-    assert getattr(refused.value.orig, "sqlstate", None) == "23514"
+async def test_0008_moves_the_rules_and_its_downgrade_puts_them_back(empty_database: EmptyDatabase) -> None:
+    database = empty_database
+    await database.upgrade("0007")
+    assert await shape(database) == (AT_0007, ["bigint"] * 4)
+    await database.upgrade("0008")
+    assert await shape(database) == (AT_0008, ["ledger_balance"] * 4)
+    await database.downgrade("0007")
+    assert await shape(database) == (AT_0007, ["bigint"] * 4)
+    assert "EXCEPTION WHEN unique_violation" in await source(database, "ledger_post_single")
+    await database.upgrade("0009")
+    assert await shape(database) == (AT_0008, ["ledger_balance"] * 4)
+    assert "WHERE id = ANY (ARRAY(SELECT unnest(p_debit)" in await source(database, "ledger_post")
+    await database.downgrade("0008")
+    assert "WHERE id IN (SELECT unnest(p_debit)" in await source(database, "ledger_post")
 
 
 NEW_ACCOUNT = (
@@ -118,7 +85,7 @@ async def test_insert_rules_refuse_a_malformed_account(
     sessions: Sessions, world: World, purpose: str, sub: int, dmnec: bool, cmned: bool, rule: str
 ) -> None:
     params = {"asset": world.cny, "purpose": purpose, "sub": sub, "dmnec": dmnec, "cmned": cmned}
-    await _refused(sessions, NEW_ACCOUNT, params, rule)
+    await refused(sessions, NEW_ACCOUNT, params, rule)
     async with sessions() as session:
         assert (await session.execute(text("SELECT count(*) FROM account WHERE sub_account = 7"))).scalar_one() == 0
 
@@ -140,24 +107,24 @@ async def test_no_balance_can_go_negative(sessions: Sessions, world: World, colu
     # only the non-negativity rule refuses.
     account = world.cny_accounts[0] if column.startswith("debits") else world.cny_source
     statement = f"UPDATE account SET {column} = -1 WHERE id = :id"
-    await _refused(sessions, statement, {"id": account}, "ledger_balance_non_negative")
+    await refused(sessions, statement, {"id": account}, "ledger_balance_non_negative")
 
 
 async def test_balance_flags_and_retirement_are_still_check_constraints(sessions: Sessions, world: World) -> None:
     holder, _ = world.cny_accounts
-    await _refused(
+    await refused(
         sessions,
         "UPDATE account SET debits_posted = 1 WHERE id = :id",
         {"id": holder},
         "ck_account_debits_within_credits",
     )
-    await _refused(
+    await refused(
         sessions,
         "UPDATE account SET debits_pending = 1 WHERE id = :id",
         {"id": holder},
         "ck_account_debits_within_credits",
     )
-    await _refused(
+    await refused(
         sessions,
         "UPDATE account SET debits_pending = 1, credits_posted = 5 WHERE id = :id",
         {"id": world.retired},
@@ -217,36 +184,14 @@ TRANSFER_TYPES = (
 )
 
 
-async def test_0010_moves_the_transfer_column_rules_to_domains_and_back(servers: ServerUrls) -> None:
-    name = f"bashan_migration_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(servers.admin_dsn)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = _with_database(servers.database_url, name)
-    dsn = _with_database(servers.admin_dsn, name)
-
-    async def types() -> list[str]:
-        connection = await asyncpg.connect(dsn)
-        try:
-            return list(await connection.fetchval(TRANSFER_TYPES))
-        finally:
-            await connection.close()
-
-    try:
-        await asyncio.to_thread(upgrade_sync, url, "0010")
-        assert await types() == ["ledger_amount", "ledger_code", "ledger_reference"]
-        await asyncio.to_thread(downgrade_sync, url, "0009")
-        assert await types() == ["bigint", "text", "text"]
-        await asyncio.to_thread(upgrade_sync, url, "0010")
-        assert await types() == ["ledger_amount", "ledger_code", "ledger_reference"]
-    finally:
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await admin.close()
-
-
-DIRECT_TRANSFER = (
-    "INSERT INTO transfer (id, debit_account_id, credit_account_id, asset_id, amount, code, reference) "
-    "VALUES (gen_random_uuid(), :debit, :credit, :asset, :amount, :code, :reference)"
-)
+async def test_0010_moves_the_transfer_column_rules_to_domains_and_back(empty_database: EmptyDatabase) -> None:
+    database = empty_database
+    await database.upgrade("0010")
+    assert await database.fetchval(TRANSFER_TYPES) == ["ledger_amount", "ledger_code", "ledger_reference"]
+    await database.downgrade("0009")
+    assert await database.fetchval(TRANSFER_TYPES) == ["bigint", "text", "text"]
+    await database.upgrade("0010")
+    assert await database.fetchval(TRANSFER_TYPES) == ["ledger_amount", "ledger_code", "ledger_reference"]
 
 
 @pytest.mark.parametrize(
@@ -262,8 +207,7 @@ DIRECT_TRANSFER = (
 async def test_a_transfer_written_around_the_functions_still_meets_every_column_rule(
     sessions: Sessions, world: World, amount: int, code: str, reference: str | None, rule: str
 ) -> None:
-    a, b = world.cny_accounts
-    params = {"debit": a, "credit": b, "asset": world.cny, "amount": amount, "code": code, "reference": reference}
-    await _refused(sessions, DIRECT_TRANSFER, params, rule)
+    params = direct_transfer(world, amount=amount, code=code, reference=reference)
+    await refused(sessions, DIRECT_TRANSFER, params, rule)
     async with sessions() as session:
         assert (await session.execute(text("SELECT count(*) FROM transfer"))).scalar_one() == 0

@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import secrets
-
-import asyncpg
-
-from services.migrate import downgrade_sync, upgrade_sync
-from tests.conftest import ServerUrls, _with_database
+from tests.conftest import EmptyDatabase
 
 GUARDS = (
     "SELECT array_agg(name ORDER BY name) FROM ("
@@ -24,29 +18,15 @@ FAST = [
 OLD = ["transfer_append_only", "transfer_guard"]
 
 
-async def guards(dsn: str) -> list[str]:
-    connection = await asyncpg.connect(dsn)
-    try:
-        return list(await connection.fetchval(GUARDS))
-    finally:
-        await connection.close()
-
-
-async def test_0006_swaps_the_guards_and_its_downgrade_restores_the_statement_guard(servers: ServerUrls) -> None:
-    name = f"bashan_migration_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(servers.admin_dsn)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = _with_database(servers.database_url, name)
-    dsn = _with_database(servers.admin_dsn, name)
-    try:
-        await asyncio.to_thread(upgrade_sync, url, "0005")
-        assert await guards(dsn) == OLD
-        await asyncio.to_thread(upgrade_sync, url, "0006")
-        assert await guards(dsn) == FAST
-        await asyncio.to_thread(downgrade_sync, url, "0005")
-        assert await guards(dsn) == OLD
-        await asyncio.to_thread(upgrade_sync, url, "0006")
-        assert await guards(dsn) == FAST
-    finally:
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await admin.close()
+async def test_0006_swaps_the_guards_and_its_downgrade_restores_the_statement_guard(
+    empty_database: EmptyDatabase,
+) -> None:
+    database = empty_database
+    await database.upgrade("0005")
+    assert await database.fetchval(GUARDS) == OLD
+    await database.upgrade("0006")
+    assert await database.fetchval(GUARDS) == FAST
+    await database.downgrade("0005")
+    assert await database.fetchval(GUARDS) == OLD
+    await database.upgrade("0006")
+    assert await database.fetchval(GUARDS) == FAST

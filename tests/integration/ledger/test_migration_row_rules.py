@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import secrets
-
-import asyncpg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.migrate import downgrade_sync, upgrade_sync
-from tests.conftest import ServerUrls, _with_database
-from tests.integration.ledger.conftest import World
+from tests.conftest import EmptyDatabase
+from tests.integration.ledger.conftest import DIRECT_TRANSFER, World, direct_transfer, refused
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -78,46 +72,26 @@ TYPES_0012 = [f"account.{column} bigint" for column in BALANCES] + [
 ]
 
 
-async def test_0012_moves_the_rules_into_row_domains_and_its_downgrade_puts_them_back(servers: ServerUrls) -> None:
-    name = f"bashan_migration_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(servers.admin_dsn)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = _with_database(servers.database_url, name)
-    dsn = _with_database(servers.admin_dsn, name)
+async def test_0012_moves_the_rules_into_row_domains_and_its_downgrade_puts_them_back(
+    empty_database: EmptyDatabase,
+) -> None:
+    database = empty_database
 
     async def shape() -> tuple[list[str], list[str]]:
-        connection = await asyncpg.connect(dsn)
-        try:
-            return list(await connection.fetchval(SHAPE)), list(await connection.fetchval(COLUMN_TYPES))
-        finally:
-            await connection.close()
+        return await database.fetchval(SHAPE), await database.fetchval(COLUMN_TYPES)
 
-    try:
-        await asyncio.to_thread(upgrade_sync, url, "0011")
-        assert await shape() == (AT_0011, TYPES_0011)
-        await asyncio.to_thread(upgrade_sync, url, "0012")
-        assert await shape() == (AT_0012, TYPES_0012)
-        await asyncio.to_thread(downgrade_sync, url, "0011")
-        assert await shape() == (AT_0011, TYPES_0011)
-        await asyncio.to_thread(upgrade_sync, url, "0012")
-        assert await shape() == (AT_0012, TYPES_0012)
-    finally:
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await admin.close()
-
-
-async def _refused(sessions: Sessions, statement: str, params: dict[str, object], rule: str) -> None:
-    async with sessions() as session, session.begin():
-        with pytest.raises(DBAPIError, match=rule) as refused:
-            await session.execute(text(statement), params)
-    error = refused.value.orig
-    assert getattr(error, "sqlstate", None) == "23514"
-    # asyncpg's error behind SQLAlchemy's adapter carries the rule's own name, not the table's one CHECK.
-    assert getattr(error.__cause__, "constraint_name", None) == rule
+    await database.upgrade("0011")
+    assert await shape() == (AT_0011, TYPES_0011)
+    await database.upgrade("0012")
+    assert await shape() == (AT_0012, TYPES_0012)
+    await database.downgrade("0011")
+    assert await shape() == (AT_0011, TYPES_0011)
+    await database.upgrade("0012")
+    assert await shape() == (AT_0012, TYPES_0012)
 
 
 async def test_the_issuance_source_cannot_take_back_more_than_it_issued(sessions: Sessions, world: World) -> None:
-    await _refused(
+    await refused(
         sessions,
         "UPDATE account SET credits_posted = 1 WHERE id = :id",
         {"id": world.cny_source},
@@ -125,12 +99,6 @@ async def test_the_issuance_source_cannot_take_back_more_than_it_issued(sessions
     )
 
 
-DIRECT_TRANSFER = (
-    "INSERT INTO transfer (id, debit_account_id, credit_account_id, asset_id, amount, code, pending, post_pending, "
-    "pending_id, timeout_seconds, expires_at) VALUES (gen_random_uuid(), :debit, :credit, :asset, 5, 'trade', "
-    ":pending, :post_pending, CAST(:pending_id AS uuid), :timeout, CASE WHEN :expires THEN now() END)"
-)
-PLAIN = {"pending": False, "post_pending": False, "pending_id": None, "timeout": None, "expires": False}
 SOME_PENDING = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"
 
 
@@ -149,17 +117,14 @@ SOME_PENDING = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"
 async def test_a_transfer_written_around_the_functions_still_meets_every_rule_across_columns(
     sessions: Sessions, world: World, same_accounts: bool, changes: dict[str, object], rule: str
 ) -> None:
-    a, b = world.cny_accounts
-    params = {"debit": a, "credit": a if same_accounts else b, "asset": world.cny, **PLAIN, **changes}
-    await _refused(sessions, DIRECT_TRANSFER, params, rule)
+    await refused(sessions, DIRECT_TRANSFER, direct_transfer(world, same_accounts=same_accounts, **changes), rule)
     async with sessions() as session:
         assert (await session.execute(text("SELECT count(*) FROM transfer"))).scalar_one() == 0
 
 
 async def test_a_well_formed_pending_written_directly_passes_the_rules(sessions: Sessions, world: World) -> None:
     """The table's CHECK is always true by itself: only the domain's rules refuse, so a legal row goes in."""
-    a, b = world.cny_accounts
-    params = {"debit": a, "credit": b, "asset": world.cny, **PLAIN, "pending": True, "timeout": 60, "expires": True}
+    params = direct_transfer(world, pending=True, timeout=60, expires=True)
     async with sessions() as session, session.begin():
         await session.execute(text(DIRECT_TRANSFER), params)
     async with sessions() as session:

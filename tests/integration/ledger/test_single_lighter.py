@@ -6,18 +6,14 @@ plain transfer and a pending each move exactly their own balances.
 
 from __future__ import annotations
 
-import asyncio
-import secrets
 import uuid
 
-import asyncpg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.db import unit_of_work
-from services.migrate import downgrade_sync, upgrade_sync
-from tests.conftest import ServerUrls, _with_database
+from tests.conftest import EmptyDatabase
 from tests.integration.ledger.conftest import World
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -33,38 +29,22 @@ BALANCES = text(
 )
 
 
-async def test_0013_edits_the_function_and_its_downgrade_restores_it(servers: ServerUrls) -> None:
-    name = f"bashan_migration_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(servers.admin_dsn)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = _with_database(servers.database_url, name)
-    dsn = _with_database(servers.admin_dsn, name)
-
-    async def source() -> str:
-        connection = await asyncpg.connect(dsn)
-        try:
-            found: str = await connection.fetchval("SELECT prosrc FROM pg_proc WHERE proname = 'ledger_post_single'")
-            return found
-        finally:
-            await connection.close()
-
-    try:
-        await asyncio.to_thread(upgrade_sync, url, "0012")
-        before = await source()
-        assert "SET debits_posted = debits_posted + posted, debits_pending" in before
-        await asyncio.to_thread(upgrade_sync, url, "0013")
-        after = await source()
-        assert "refusal := CASE" in after
-        assert "SET debits_pending = debits_pending + p_amount" in after
-        assert "debits_posted + posted" not in after
-        await asyncio.to_thread(downgrade_sync, url, "0012")
-        assert await source() == before
-    finally:
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await admin.close()
+async def test_0013_edits_the_function_and_its_downgrade_restores_it(empty_database: EmptyDatabase) -> None:
+    database = empty_database
+    source = "SELECT prosrc FROM pg_proc WHERE proname = 'ledger_post_single'"
+    await database.upgrade("0012")
+    before = await database.fetchval(source)
+    assert "SET debits_posted = debits_posted + posted, debits_pending" in before
+    await database.upgrade("0013")
+    after = await database.fetchval(source)
+    assert "refusal := CASE" in after
+    assert "SET debits_pending = debits_pending + p_amount" in after
+    assert "debits_posted + posted" not in after
+    await database.downgrade("0012")
+    assert await database.fetchval(source) == before
 
 
-def _arguments(world: World, **changes: object) -> dict[str, object]:
+def _arguments(world: World, *, same_accounts: bool = False, **changes: object) -> dict[str, object]:
     arguments: dict[str, object] = {
         "id": uuid.uuid4(),
         "debit": world.cny_source,
@@ -77,7 +57,7 @@ def _arguments(world: World, **changes: object) -> dict[str, object]:
         "reference": None,
     }
     arguments.update(changes)
-    if arguments["debit"] == "same":
+    if same_accounts:
         arguments["debit"] = arguments["credit"]
     return arguments
 
@@ -94,8 +74,8 @@ def _arguments(world: World, **changes: object) -> dict[str, object]:
         ({"reference": "x" * 501}, "reference_too_long"),
         ({"timeout": 30}, "timeout_reserved_for_pending_transfer"),
         ({"flags": 2, "timeout": -1}, "timeout_invalid"),
-        ({"debit": "same"}, "accounts_must_differ"),
-        ({"debit": "same", "amount": 0}, "accounts_must_differ"),
+        ({"same_accounts": True}, "accounts_must_differ"),
+        ({"same_accounts": True, "amount": 0}, "accounts_must_differ"),
         ({"amount": 0}, "amount_must_be_positive"),
         ({"amount": -3}, "amount_must_be_positive"),
         ({"amount": None}, "amount_must_be_positive"),
