@@ -226,6 +226,13 @@ async def test_the_certifier_clears_a_flag_and_a_new_burst_raises_it_again(
     assert cleared.json()["cleared_by"] == str(p.certifier.organisation_id)
     again = await client.post(clear, headers=p.certifier.headers, json=note)
     assert (again.status_code, again.json()["code"]) == (409, "flag_already_cleared")
+    # The database keeps the first clearance too, whatever the code path: only a new flag resets it (below).
+    async with sessions() as session, session.begin():
+        with pytest.raises(DBAPIError, match="a clearance is not rewritten") as rewritten:
+            await session.execute(
+                text("UPDATE counterfeit_flag SET clearance_note = 'rewritten' WHERE code = :code"), {"code": code}
+            )
+    assert getattr(rewritten.value.orig.__cause__, "constraint_name", None) == "counterfeit_flag_clearance_final"
     # The public is no longer warned, and the scans before the clearance no longer count.
     quiet = (await client.get(f"/v1/public/labels/{code}?lat=31.85&lon=106.75")).json()
     assert quiet["suspected_counterfeit"] is False
