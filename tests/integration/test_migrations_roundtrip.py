@@ -26,7 +26,7 @@ async def test_head_down_to_base_and_up_again(empty_database: EmptyDatabase) -> 
     created = await database.fetchval(LEFT_BEHIND)
     assert "table transfer" in created
     assert "type ledger_transfer_rules" in created
-    assert "type ledger_transfer_rules_row" in created
+    assert "type ledger_transfer_rules_row" not in created  # 0016: the domain is over the table's own row type
     await database.downgrade("base")
     assert await database.fetchval(LEFT_BEHIND) is None
     await database.upgrade("head")

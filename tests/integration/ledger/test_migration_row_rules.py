@@ -1,4 +1,4 @@
-"""Migration 0012: every row rule of account and transfer lives in one domain per table; each still refuses."""
+"""Migrations 0012 and 0016: each row rule of account and transfer lives in one domain per table; each refuses."""
 
 from __future__ import annotations
 
@@ -88,6 +88,45 @@ async def test_0012_moves_the_rules_into_row_domains_and_its_downgrade_puts_them
     assert await shape() == (AT_0011, TYPES_0011)
     await database.upgrade("0012")
     assert await shape() == (AT_0012, TYPES_0012)
+
+
+DOMAIN_BASES = """
+SELECT array_agg(typname || ' over ' || typbasetype::regtype::text ORDER BY typname)
+  FROM pg_type WHERE typname IN ('ledger_account_rules', 'ledger_transfer_rules')
+"""
+ROW_DOMAINS = [
+    "ledger_account_rules over ledger_account_rules_row",
+    "ledger_transfer_rules over ledger_transfer_rules_row",
+]
+WHOLE_ROW_DOMAINS = ["ledger_account_rules over account", "ledger_transfer_rules over transfer"]
+CHECKS = """
+SELECT array_agg(pg_get_constraintdef(oid) ORDER BY conname) FROM pg_constraint
+ WHERE conname IN ('ck_account_rules', 'ck_transfer_rules')
+"""
+WHOLE_ROW_CHECKS = [
+    "CHECK (((account.*)::ledger_account_rules IS DISTINCT FROM NULL))",
+    "CHECK (((transfer.*)::ledger_transfer_rules IS DISTINCT FROM NULL))",
+]
+
+
+async def test_0016_casts_the_whole_row_keeping_every_rule_and_its_downgrade_restores_the_row_types(
+    empty_database: EmptyDatabase,
+) -> None:
+    database = empty_database
+
+    async def shape() -> tuple[list[str], list[str]]:
+        return await database.fetchval(SHAPE), await database.fetchval(DOMAIN_BASES)
+
+    await database.upgrade("0015")
+    assert await shape() == (AT_0012, ROW_DOMAINS)
+    await database.upgrade("0016")
+    assert await shape() == (AT_0012, WHOLE_ROW_DOMAINS)
+    assert await database.fetchval(CHECKS) == WHOLE_ROW_CHECKS
+    assert await database.fetchval("SELECT count(*) FROM pg_type WHERE typname LIKE 'ledger\\_%\\_rules\\_row'") == 0
+    await database.downgrade("0015")
+    assert await shape() == (AT_0012, ROW_DOMAINS)
+    await database.upgrade("0016")
+    assert await shape() == (AT_0012, WHOLE_ROW_DOMAINS)
 
 
 async def test_the_issuance_source_cannot_take_back_more_than_it_issued(sessions: Sessions, world: World) -> None:
