@@ -1,7 +1,8 @@
-"""Migration 0013: ``ledger_post_single`` checks its arguments in one expression and moves only the balance that moves.
+"""Migrations 0013 and 0017: ``ledger_post_single`` made lighter, then given a fast path for plain transfers.
 
 The rules and codes are unchanged: every argument refusal keeps its code and its order and writes nothing, and a
-plain transfer and a pending each move exactly their own balances.
+plain transfer and a pending each move exactly their own balances. A plain transfer that the fast path cannot
+finish (a broken rule, an existing id, a serialized asset's serials) ends exactly as the general path ends it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,12 @@ CALL = text(
 BALANCES = text(
     "SELECT id, debits_posted, credits_posted, debits_pending, credits_pending FROM account "
     "WHERE id IN (:debit, :credit) ORDER BY id"
+)
+
+
+SERIALS = text(
+    "SELECT account_id, first_serial, last_serial FROM serial_range WHERE asset_id = :asset "
+    "ORDER BY account_id, first_serial"
 )
 
 
@@ -120,3 +127,76 @@ async def test_a_refused_transfer_after_the_first_update_is_undone(sessions: Ses
             assert (await session.execute(CALL, overspend)).scalar_one() == "exceeds_credits"
         rows = (await session.execute(BALANCES, {"debit": high, "credit": low})).all()
     assert [tuple(row) for row in rows] == [(low, 0, 0, 0, 0), (high, 0, 10, 0, 0)]
+
+
+async def test_0017_adds_the_fast_path_and_its_downgrade_restores_0013s_function(empty_database: EmptyDatabase) -> None:
+    database = empty_database
+    source = "SELECT prosrc FROM pg_proc WHERE proname = 'ledger_post_single'"
+    await database.upgrade("0016")
+    before = await database.fetchval(source)
+    assert "The fast path" not in before
+    await database.upgrade("0017")
+    after = await database.fetchval(source)
+    assert after.index("The fast path") < after.index("refusal := CASE") < after.index("<<apply>>")
+    assert ":= false" not in after.split("BEGIN", 1)[0]  # no initial values left in DECLARE
+    await database.downgrade("0016")
+    assert await database.fetchval(source) == before
+
+
+async def test_a_refusal_of_the_lower_account_leaves_both_untouched(sessions: Sessions, world: World) -> None:
+    """The fast path's first UPDATE finds nothing: nothing to undo, and the general path names the rule."""
+    low, high = sorted(world.cny_accounts)
+    async with unit_of_work(sessions) as session:
+        assert (await session.execute(CALL, _arguments(world, credit=low, amount=5))).scalar_one() == "ok"
+        overspend = _arguments(world, debit=low, credit=high, amount=6)
+        assert (await session.execute(CALL, overspend)).scalar_one() == "exceeds_credits"
+        rows = (await session.execute(BALANCES, {"debit": low, "credit": high})).all()
+    assert [tuple(row) for row in rows] == [(low, 0, 5, 0, 0), (high, 0, 0, 0, 0)]
+
+
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        ({}, "exists"),
+        ({"amount": 8}, "exists_with_different_amount"),
+        ({"code": "refund"}, "exists_with_different_code"),
+        ({"reference": "again"}, "exists_with_different_reference"),
+    ],
+)
+async def test_a_repeated_id_on_the_fast_path_is_undone_and_answered_by_the_general_path(
+    sessions: Sessions, world: World, changes: dict[str, object], code: str
+) -> None:
+    first = _arguments(world, amount=7)
+    async with unit_of_work(sessions) as session:
+        assert (await session.execute(CALL, first)).scalar_one() == "ok"
+    async with unit_of_work(sessions) as session:
+        again = {**first, **changes}
+        assert (await session.execute(CALL, again)).scalar_one() == code
+        rows = (await session.execute(BALANCES, {"debit": first["debit"], "credit": first["credit"]})).all()
+        count = (await session.execute(text("SELECT count(*) FROM transfer"))).scalar_one()
+    assert count == 1
+    source, holder = sorted(rows, key=lambda row: row.id != first["debit"])
+    assert tuple(source)[1:] == (7, 0, 0, 0)
+    assert tuple(holder)[1:] == (0, 7, 0, 0)
+
+
+async def test_an_account_of_another_asset_is_refused_and_nothing_moves(sessions: Sessions, world: World) -> None:
+    mismatch = _arguments(world, credit=world.credit_accounts[0])
+    async with unit_of_work(sessions) as session:
+        assert (await session.execute(CALL, mismatch)).scalar_one() == "asset_mismatch"
+        moved = (await session.execute(text("SELECT sum(debits_posted + credits_posted) FROM account"))).scalar_one()
+    assert moved == 0
+
+
+async def test_a_serialized_transfer_on_the_fast_path_moves_the_lowest_serials(
+    sessions: Sessions, world: World
+) -> None:
+    """Issue 100 credits (serials 1-100), then pass 30 on: the holder keeps 31-100 and the other holds 1-30."""
+    holder, other = world.credit_accounts
+    async with unit_of_work(sessions) as session:
+        issue = _arguments(world, debit=world.credit_source, credit=holder, amount=100, asset=world.credits)
+        assert (await session.execute(CALL, issue)).scalar_one() == "ok"
+        move = _arguments(world, debit=holder, credit=other, amount=30, asset=world.credits)
+        assert (await session.execute(CALL, move)).scalar_one() == "ok"
+        ranges = (await session.execute(SERIALS, {"asset": world.credits})).all()
+    assert sorted(tuple(row) for row in ranges) == sorted([(holder, 31, 100), (other, 1, 30)])
