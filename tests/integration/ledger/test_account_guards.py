@@ -8,6 +8,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.db import unit_of_work
+from tests.conftest import EmptyDatabase
 from tests.integration.ledger.conftest import World
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -74,3 +75,14 @@ async def test_an_account_is_never_deleted(sessions: Sessions, world: World) -> 
             text("SELECT count(*) FROM account WHERE id = :id"), {"id": world.cny_accounts[1]}
         )
         assert count.scalar_one() == 1
+
+
+async def test_0018_drops_the_index_no_query_used(empty_database: EmptyDatabase) -> None:
+    database = empty_database
+    indexed = "SELECT to_regclass('ix_account_asset_id') IS NOT NULL"
+    await database.upgrade("0017")
+    assert await database.fetchval(indexed)
+    await database.upgrade("0018")
+    assert not await database.fetchval(indexed)
+    await database.downgrade("0017")
+    assert await database.fetchval(indexed)
