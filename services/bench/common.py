@@ -8,7 +8,7 @@ import math
 import secrets
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -39,7 +39,29 @@ class Measurement:
         return ordered[index]
 
 
+def combined(parts: Sequence[Measurement]) -> Measurement:
+    """One row measured in several rounds, as one measurement: the operations and the seconds of all of them."""
+    return Measurement(
+        parts[0].name,
+        operations=sum(part.operations for part in parts),
+        seconds=sum(part.seconds for part in parts),
+        errors=sum(part.errors for part in parts),
+        latencies=[latency for part in parts for latency in part.latencies],
+    )
+
+
 Operation = Callable[[asyncpg.Connection, int], Awaitable[int]]
+
+
+@asynccontextmanager
+async def open_clients(dsn: str, clients: int) -> AsyncIterator[list[asyncpg.Connection]]:
+    """Connections that a row keeps from one round to the next, so only its first round starts them cold."""
+    connections = [await asyncpg.connect(dsn) for _ in range(clients)]
+    try:
+        yield connections
+    finally:
+        for connection in connections:
+            await connection.close()
 
 
 async def run_clients(
@@ -50,10 +72,16 @@ async def run_clients(
     units: int,
     operation: Operation,
     progress: Callable[[int], None] | None = None,
+    connections: Sequence[asyncpg.Connection] | None = None,
 ) -> Measurement:
-    """``clients`` connections share ``units`` units of work; each unit returns how many operations it did."""
+    """``clients`` connections share ``units`` units of work; each unit returns how many operations it did.
+
+    The connections are opened (and closed) here unless the caller passes its own, which it then closes itself.
+    """
     measurement = Measurement(name)
-    connections = [await asyncpg.connect(dsn) for _ in range(clients)]
+    owned = connections is None
+    if connections is None:
+        connections = [await asyncpg.connect(dsn) for _ in range(clients)]
     next_unit = 0
     lock = asyncio.Lock()
 
@@ -81,8 +109,9 @@ async def run_clients(
         await asyncio.gather(*(client(connection) for connection in connections))
     finally:
         measurement.seconds = time.perf_counter() - started
-        for connection in connections:
-            await connection.close()
+        if owned:
+            for connection in connections:
+                await connection.close()
     return measurement
 
 
@@ -172,7 +201,14 @@ class Progress:
             self.advance(self.total - self.done)
 
 
-async def baseline_inserts(dsn: str, *, clients: int, transactions: int) -> Measurement:
+async def baseline_inserts(
+    dsn: str,
+    *,
+    clients: int,
+    transactions: int,
+    connections: Sequence[asyncpg.Connection] | None = None,
+    label: str = "baseline INSERT",
+) -> Measurement:
     """The yardstick: single-row INSERT transactions on a plain table of the same database."""
     setup = await asyncpg.connect(dsn)
     try:
@@ -182,14 +218,20 @@ async def baseline_inserts(dsn: str, *, clients: int, transactions: int) -> Meas
         )
     finally:
         await setup.close()
-    progress = Progress("baseline INSERT", transactions)
+    progress = Progress(label, transactions)
 
     async def insert(connection: asyncpg.Connection, unit: int) -> int:
         await connection.execute("INSERT INTO bench_baseline (amount) VALUES ($1)", unit + 1)
         return 1
 
     measurement = await run_clients(
-        "baseline: 1-row INSERT", dsn, clients=clients, units=transactions, operation=insert, progress=progress.advance
+        "baseline: 1-row INSERT",
+        dsn,
+        clients=clients,
+        units=transactions,
+        operation=insert,
+        progress=progress.advance,
+        connections=connections,
     )
     progress.finish()
     return measurement

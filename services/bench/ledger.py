@@ -5,8 +5,11 @@ Rows, all in one run on one scratch database of the configured server:
 (c) batches of 1,000 transfers per commit; (e) the single requests of (a) through the group committer;
 (f) the floor: (a) on copies of the tables without the database's guards (``ledger_floor``);
 (d) the baseline: single-row INSERT transactions from 8 clients.
-Every row starts after a VACUUM ANALYZE and a CHECKPOINT (``common.settle``). Then the sealer seals everything,
-and verify and audit must pass.
+(a), (f) and (d) are the rows compared with each other, so they run in alternating rounds (four by default, each
+round in another order), each row on its own connections from round to round; each is reported over all its rounds.
+A machine that slows down or speeds up for a second, or a WAL segment that has to be created, then lands in all
+three rows alike, not in whichever one happened to run. Every round and every other row starts after a VACUUM
+ANALYZE and a CHECKPOINT (``common.settle``). Then the sealer seals everything, and verify and audit must pass.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import asyncio
 import random
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import asyncpg
@@ -24,7 +28,15 @@ from domain.identity.roles import Role
 from domain.ledger.codes import AssetKind, Purpose
 from domain.ledger.ids import new_transfer_id
 from domain.ledger.transfers import TransferSpec
-from services.bench.common import Measurement, Progress, baseline_inserts, run_clients, settle
+from services.bench.common import (
+    Measurement,
+    Progress,
+    baseline_inserts,
+    combined,
+    open_clients,
+    run_clients,
+    settle,
+)
 from services.bench.ledger_floor import create_floor, floor_balances_match, floor_transfers
 from services.db import make_engine, make_sessionmaker, to_asyncpg_dsn, unit_of_work
 from services.identity.service import create_organisation
@@ -46,6 +58,7 @@ class Sizes:
     clients: int = 8
     # Group commit pays where many callers wait at once; at 8 its batches are too small to pay for themselves.
     group_clients: int = 64
+    rounds: int = 4
 
     def scaled(self, factor: float) -> Sizes:
         return Sizes(
@@ -57,6 +70,7 @@ class Sizes:
             baseline=max(200, int(self.baseline * factor)),
             clients=self.clients,
             group_clients=self.group_clients,
+            rounds=self.rounds,
         )
 
 
@@ -121,11 +135,24 @@ def _transfers(
     return specs
 
 
-async def single_transfers(dsn: str, setup: Setup, sizes: Sizes, *, hot: bool) -> Measurement:
+async def single_transfers(
+    dsn: str,
+    setup: Setup,
+    sizes: Sizes,
+    *,
+    hot: bool,
+    units: int | None = None,
+    seed: int | None = None,
+    connections: Sequence[asyncpg.Connection] | None = None,
+    round_label: str = "",
+) -> Measurement:
     label = "hot account" if hot else "single transfers"
-    units = sizes.hot if hot else sizes.single
-    progress = Progress(label, units)
-    specs = _transfers(random.Random(7 if hot else 3), setup, setup.accounts, units, hot=hot)
+    if units is None:
+        units = sizes.hot if hot else sizes.single
+    progress = Progress(label + round_label, units)
+    specs = _transfers(
+        random.Random(seed if seed is not None else 7 if hot else 3), setup, setup.accounts, units, hot=hot
+    )
 
     async def one(connection: asyncpg.Connection, unit: int) -> int:
         result = (await post_with_connection(connection, [specs[unit]]))[0]
@@ -140,6 +167,7 @@ async def single_transfers(dsn: str, setup: Setup, sizes: Sizes, *, hot: bool) -
         units=units,
         operation=one,
         progress=progress.advance,
+        connections=connections,
     )
     progress.finish()
     return measurement
@@ -211,12 +239,6 @@ async def batched_transfers(dsn: str, setup: Setup, sizes: Sizes, *, clients: in
     return measurement
 
 
-async def baseline(dsn: str, sizes: Sizes) -> Measurement:
-    measurement = await baseline_inserts(dsn, clients=sizes.clients, transactions=sizes.baseline)
-    measurement.name = "(d) baseline: 1-row INSERT"
-    return measurement
-
-
 @dataclass(frozen=True)
 class Integrity:
     blocks_sealed: int
@@ -257,6 +279,7 @@ class Report:
     integrity: Integrity
     group_mean_batch: float = 0.0
     floor_ok: bool = True
+    rounds: int = 1  # how many alternating rounds rows (a), (f) and (d) ran in
 
     def by_name(self, prefix: str) -> Measurement:
         return next(row for row in self.rows if row.name.startswith(prefix))
@@ -285,6 +308,7 @@ class Report:
             # The share of the floor's rate that the guards take: 1 - (a) / (f).
             "guards_share": round(1 - single.rate / floor.rate, 3) if floor.rate else None,
             "floor_ok": self.floor_ok,
+            "rounds": self.rounds,
             "errors": sum(row.errors for row in self.rows),
             "blocks_sealed": self.integrity.blocks_sealed,
             "audit_ok": self.integrity.audit_ok,
@@ -292,40 +316,79 @@ class Report:
         }
 
 
+async def compared_rows(dsn: str, setup: Setup, sizes: Sizes) -> tuple[Measurement, Measurement, Measurement]:
+    """Rows (a), (f) and (d) in ``sizes.rounds`` alternating rounds; each returned over all its rounds."""
+    rounds = max(1, sizes.rounds)
+    totals = {"a": sizes.single, "f": sizes.single, "d": sizes.baseline}
+    parts: dict[str, list[Measurement]] = {key: [] for key in totals}
+
+    def share(key: str, number: int) -> int:
+        """Round ``number``'s part of a row's total; the first rounds take one more where it does not divide."""
+        whole, rest = divmod(totals[key], rounds)
+        return whole + (1 if number < rest else 0)
+
+    async with (
+        open_clients(dsn, sizes.clients) as single_clients,
+        open_clients(dsn, sizes.clients) as floor_clients,
+        open_clients(dsn, sizes.clients) as baseline_clients,
+    ):
+
+        async def one_round(key: str, number: int) -> Measurement:
+            label = f" {number + 1}/{rounds}"
+            if key == "a":
+                return await single_transfers(
+                    dsn,
+                    setup,
+                    sizes,
+                    hot=False,
+                    units=share("a", number),
+                    seed=3 + number,
+                    connections=single_clients,
+                    round_label=label,
+                )
+            if key == "f":
+                return await floor_transfers(
+                    dsn,
+                    setup.asset_id,
+                    setup.accounts,
+                    transfers=share("f", number),
+                    clients=sizes.clients,
+                    seed=17 + number,
+                    connections=floor_clients,
+                    label="floor transfers" + label,
+                )
+            return await baseline_inserts(
+                dsn,
+                clients=sizes.clients,
+                transactions=share("d", number),
+                connections=baseline_clients,
+                label="baseline INSERT" + label,
+            )
+
+        keys = list(totals)
+        for number in range(rounds):
+            for key in keys[number % 3 :] + keys[: number % 3]:
+                await settle(dsn)
+                parts[key].append(await one_round(key, number))
+    single, floor, base = (combined(parts[key]) for key in ("a", "f", "d"))
+    base.name = "(d) baseline: 1-row INSERT"
+    return single, floor, base
+
+
 async def run(database_url: str, sizes: Sizes) -> Report:
     dsn = to_asyncpg_dsn(database_url)
     setup = await prepare(database_url, sizes)
-    # The baseline runs before and after the ledger rows and counts as their mean, so a machine that gets busier
-    # or quieter during the run (these machines are shared) moves the baseline with the rows it is compared to.
-    half = Sizes(baseline=max(1, sizes.baseline // 2), clients=sizes.clients)
     await create_floor(dsn)
-    await settle(dsn)
-    before = await baseline(dsn, half)
+    single, floor, base = await compared_rows(dsn, setup, sizes)
+    floor_ok = await floor_balances_match(dsn)
     # Each row starts on a settled database (see ``settle``): autovacuum and checkpoints are noise in whichever
     # row they happen to land, not a cost of that row.
     await settle(dsn)
-    rows = [await single_transfers(dsn, setup, sizes, hot=False)]
+    hot = await single_transfers(dsn, setup, sizes, hot=True)
     await settle(dsn)
-    rows.append(await single_transfers(dsn, setup, sizes, hot=True))
-    await settle(dsn)
-    rows.append(await batched_transfers(dsn, setup, sizes))
+    batched = await batched_transfers(dsn, setup, sizes)
     await settle(dsn)
     grouped, mean_batch = await group_committed(dsn, setup, sizes)
-    rows.append(grouped)
-    await settle(dsn)
-    rows.append(
-        await floor_transfers(dsn, setup.asset_id, setup.accounts, transfers=sizes.single, clients=sizes.clients)
-    )
-    floor_ok = await floor_balances_match(dsn)
-    await settle(dsn)
-    after = await baseline(dsn, half)
-    base = Measurement(
-        before.name,
-        operations=before.operations + after.operations,
-        seconds=before.seconds + after.seconds,
-        errors=before.errors + after.errors,
-        latencies=before.latencies + after.latencies,
-    )
-    rows.append(base)
+    rows = [single, hot, batched, grouped, floor, base]
     integrity = await seal_verify_audit(database_url)
-    return Report(rows, base, integrity, mean_batch, floor_ok)
+    return Report(rows, base, integrity, mean_batch, floor_ok, max(1, sizes.rounds))

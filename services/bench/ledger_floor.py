@@ -15,6 +15,7 @@ amount of guard tuning will meet that target.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 
 import asyncpg
 
@@ -75,7 +76,15 @@ async def create_floor(dsn: str) -> None:
 
 
 async def floor_transfers(
-    dsn: str, asset_id: int, accounts: list[int], *, transfers: int, clients: int, seed: int = 17
+    dsn: str,
+    asset_id: int,
+    accounts: list[int],
+    *,
+    transfers: int,
+    clients: int,
+    seed: int = 17,
+    connections: Sequence[asyncpg.Connection] | None = None,
+    label: str = "floor transfers",
 ) -> Measurement:
     """``transfers`` single transfers, one per commit, from ``clients`` clients, posted on the floor."""
     rng = random.Random(seed)
@@ -83,7 +92,7 @@ async def floor_transfers(
     for _ in range(transfers):
         debit, credit = rng.sample(accounts, 2)
         workload.append((new_transfer_id(), debit, credit, rng.randint(1, 100), asset_id, "bench"))
-    progress = Progress("floor transfers", transfers)
+    progress = Progress(label, transfers)
 
     async def one(connection: asyncpg.Connection, unit: int) -> int:
         answer = await connection.fetchval(FLOOR_POST_SQL, *workload[unit])
@@ -98,6 +107,7 @@ async def floor_transfers(
         units=transfers,
         operation=one,
         progress=progress.advance,
+        connections=connections,
     )
     progress.finish()
     return measurement

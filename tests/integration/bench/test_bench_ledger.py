@@ -9,20 +9,21 @@ from tests.conftest import ServerUrls
 
 async def test_bench_ledger_runs_and_reports_every_row(servers: ServerUrls) -> None:
     sizes = bench.Sizes(
-        accounts=20, single=60, hot=30, batches=4, batch_size=50, baseline=200, clients=4, group_clients=4
+        accounts=20, single=61, hot=30, batches=4, batch_size=50, baseline=201, clients=4, group_clients=4, rounds=3
     )
     async with scratch_database(servers.database_url) as url:
         report = await bench.run(url, sizes)
     figures = report.as_json()
     assert [row.name[:3] for row in report.rows] == ["(a)", "(b)", "(c)", "(e)", "(f)", "(d)"]
-    assert report.by_name("(a)").operations == 60
+    assert figures["rounds"] == 3  # (a), (f) and (d) alternate; each round's share adds up to the whole row
+    assert report.by_name("(a)").operations == 61
     assert report.by_name("(b)").operations == 30
     assert report.by_name("(c)").operations == 200
-    assert report.by_name("(e)").operations == 60
-    assert report.by_name("(f)").operations == 60
+    assert report.by_name("(e)").operations == 61
+    assert report.by_name("(f)").operations == 61
     assert figures["floor_ok"] is True
     assert abs(figures["guards_share"] - (1 - figures["single_tps"] / figures["floor_tps"])) < 0.002
-    assert report.baseline.operations == 200
+    assert report.baseline.operations == 201
     assert 1.0 <= figures["group_mean_batch"] <= 4.0  # four clients: at most four requests can share a commit
     assert figures["errors"] == 0
     assert figures["audit_ok"] is True
