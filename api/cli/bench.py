@@ -54,6 +54,9 @@ def ledger(as_json: JsonOption = False, keep: KeepOption = False, scale: ScaleOp
             f"(f) the guards take {1 - single / floor:.0%} of the floor's rate; the floor itself reaches "
             f"{floor / base:.2f}x of the baseline" + ("" if report.floor_ok else " (its balances do NOT add up)")
         )
+    if report.round_ratios:
+        rounds = ", ".join(f"{ratio:.2f}x" for ratio in report.round_ratios)
+        typer.echo(f"(a) against the baseline, round by round: {rounds}")
     typer.echo("")
     typer.echo(bar_chart([(row.name, row.rate) for row in report.rows], unit="/s"))
     typer.echo("")

@@ -19,7 +19,7 @@ import random
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
 from sqlalchemy import text
@@ -279,7 +279,8 @@ class Report:
     integrity: Integrity
     group_mean_batch: float = 0.0
     floor_ok: bool = True
-    rounds: int = 1  # how many alternating rounds rows (a), (f) and (d) ran in
+    # (a)'s ratio to the baseline in each of the alternating rounds of (a), (f) and (d): the spread within one run.
+    round_ratios: list[float] = field(default_factory=list)
 
     def by_name(self, prefix: str) -> Measurement:
         return next(row for row in self.rows if row.name.startswith(prefix))
@@ -308,7 +309,8 @@ class Report:
             # The share of the floor's rate that the guards take: 1 - (a) / (f).
             "guards_share": round(1 - single.rate / floor.rate, 3) if floor.rate else None,
             "floor_ok": self.floor_ok,
-            "rounds": self.rounds,
+            "rounds": len(self.round_ratios),
+            "single_ratio_rounds": self.round_ratios,
             "errors": sum(row.errors for row in self.rows),
             "blocks_sealed": self.integrity.blocks_sealed,
             "audit_ok": self.integrity.audit_ok,
@@ -316,7 +318,17 @@ class Report:
         }
 
 
-async def compared_rows(dsn: str, setup: Setup, sizes: Sizes) -> tuple[Measurement, Measurement, Measurement]:
+@dataclass(frozen=True)
+class Compared:
+    """Rows (a), (f) and (d), each over all its rounds, and (a)'s ratio to the baseline round by round."""
+
+    single: Measurement
+    floor: Measurement
+    baseline: Measurement
+    round_ratios: list[float]
+
+
+async def compared_rows(dsn: str, setup: Setup, sizes: Sizes) -> Compared:
     """Rows (a), (f) and (d) in ``sizes.rounds`` alternating rounds; each returned over all its rounds."""
     rounds = max(1, sizes.rounds)
     totals = {"a": sizes.single, "f": sizes.single, "d": sizes.baseline}
@@ -372,14 +384,16 @@ async def compared_rows(dsn: str, setup: Setup, sizes: Sizes) -> tuple[Measureme
                 parts[key].append(await one_round(key, number))
     single, floor, base = (combined(parts[key]) for key in ("a", "f", "d"))
     base.name = "(d) baseline: 1-row INSERT"
-    return single, floor, base
+    ratios = [round(a.rate / d.rate, 3) if d.rate else 0.0 for a, d in zip(parts["a"], parts["d"], strict=True)]
+    return Compared(single, floor, base, ratios)
 
 
 async def run(database_url: str, sizes: Sizes) -> Report:
     dsn = to_asyncpg_dsn(database_url)
     setup = await prepare(database_url, sizes)
     await create_floor(dsn)
-    single, floor, base = await compared_rows(dsn, setup, sizes)
+    compared = await compared_rows(dsn, setup, sizes)
+    single, floor, base = compared.single, compared.floor, compared.baseline
     floor_ok = await floor_balances_match(dsn)
     # Each row starts on a settled database (see ``settle``): autovacuum and checkpoints are noise in whichever
     # row they happen to land, not a cost of that row.
@@ -391,4 +405,4 @@ async def run(database_url: str, sizes: Sizes) -> Report:
     grouped, mean_batch = await group_committed(dsn, setup, sizes)
     rows = [single, hot, batched, grouped, floor, base]
     integrity = await seal_verify_audit(database_url)
-    return Report(rows, base, integrity, mean_batch, floor_ok, max(1, sizes.rounds))
+    return Report(rows, base, integrity, mean_batch, floor_ok, compared.round_ratios)

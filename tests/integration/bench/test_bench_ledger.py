@@ -16,6 +16,8 @@ async def test_bench_ledger_runs_and_reports_every_row(servers: ServerUrls) -> N
     figures = report.as_json()
     assert [row.name[:3] for row in report.rows] == ["(a)", "(b)", "(c)", "(e)", "(f)", "(d)"]
     assert figures["rounds"] == 3  # (a), (f) and (d) alternate; each round's share adds up to the whole row
+    assert len(figures["single_ratio_rounds"]) == 3
+    assert all(ratio > 0 for ratio in figures["single_ratio_rounds"])
     assert report.by_name("(a)").operations == 61
     assert report.by_name("(b)").operations == 30
     assert report.by_name("(c)").operations == 200
