@@ -149,10 +149,10 @@ async def single_transfers(
     label = "hot account" if hot else "single transfers"
     if units is None:
         units = sizes.hot if hot else sizes.single
+    if seed is None:
+        seed = 7 if hot else 3
     progress = Progress(label + round_label, units)
-    specs = _transfers(
-        random.Random(seed if seed is not None else 7 if hot else 3), setup, setup.accounts, units, hot=hot
-    )
+    specs = _transfers(random.Random(seed), setup, setup.accounts, units, hot=hot)
 
     async def one(connection: asyncpg.Connection, unit: int) -> int:
         result = (await post_with_connection(connection, [specs[unit]]))[0]
