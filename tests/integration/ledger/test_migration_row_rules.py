@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncpg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -127,6 +128,26 @@ async def test_0016_casts_the_whole_row_keeping_every_rule_and_its_downgrade_res
     assert await shape() == (AT_0012, ROW_DOMAINS)
     await database.upgrade("0016")
     assert await shape() == (AT_0012, WHOLE_ROW_DOMAINS)
+
+
+async def test_at_0016_columns_can_be_added_but_a_type_change_needs_the_check_dropped_first(
+    empty_database: EmptyDatabase,
+) -> None:
+    """What the whole-row cast means for later migrations, shown on a scratch database."""
+    database = empty_database
+    await database.upgrade("0016")
+    for statement in ("ALTER TABLE transfer ADD COLUMN scratch integer", "ALTER TABLE account ADD COLUMN scratch text"):
+        await database.fetchval(statement)
+    with pytest.raises(asyncpg.FeatureNotSupportedError, match="ck_transfer_rules on table transfer uses its row type"):
+        await database.fetchval("ALTER TABLE transfer ALTER COLUMN scratch TYPE bigint")
+    await database.fetchval("ALTER TABLE transfer DROP CONSTRAINT ck_transfer_rules")
+    await database.fetchval("ALTER TABLE transfer ALTER COLUMN scratch TYPE bigint")
+    await database.fetchval(
+        "ALTER TABLE transfer ADD CONSTRAINT ck_transfer_rules "
+        "CHECK ((transfer)::ledger_transfer_rules IS DISTINCT FROM NULL)"
+    )
+    for table in ("transfer", "account"):
+        await database.fetchval(f"ALTER TABLE {table} DROP COLUMN scratch")
 
 
 async def test_the_issuance_source_cannot_take_back_more_than_it_issued(sessions: Sessions, world: World) -> None:
