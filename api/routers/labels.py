@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -391,7 +391,7 @@ async def list_flags(
     principal: Caller,
     session: ReadSession,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    state: Annotated[Literal["open", "cleared", "all"], Query(description="open: not cleared")] = "open",
+    state: Annotated[codes.FlagState, Query(description="open: not cleared")] = "open",
 ) -> list[FlagRead]:
     flags = await codes.counterfeit_flags(session, principal, limit, state=state)
     return [FlagRead.model_validate(flag) for flag in flags]

@@ -21,7 +21,7 @@ Revises: 0007
 Create Date: 2026-11-24
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from alembic import context, op
 
@@ -121,6 +121,14 @@ def replace_once(text: str, old: str, new: str) -> str:
     if text.count(old) != 1:
         raise RuntimeError(f"expected the fragment once, found it {text.count(old)} times: {old[:60]!r}")
     return text.replace(old, new)
+
+
+def apply_edits(text: str, edits: Iterable[tuple[str, str]]) -> str:
+    """``text`` with each (old, new) edit applied by ``replace_once``, in order: how later revisions change a function
+    that an earlier one installed, without carrying a copy of it."""
+    for old, new in edits:
+        text = replace_once(text, old, new)
+    return text
 
 
 def upgrade() -> None:

@@ -98,15 +98,15 @@ def single_function(*, edited: bool) -> str:
     text: str = base.single_function(edited=True)
     if not edited:
         return text
-    for old, new in (
+    edits = (
         (DECLARED_BALANCES, DECLARED_LATER),
         (ARGUMENT_IFS, ARGUMENT_CASE),
         (DEBIT_BOTH, one_balance(DEBIT_BOTH, "debits")),
         (CREDIT_BOTH, one_balance(CREDIT_BOTH, "credits")),
         (UNDO, UNDO_WITH_AMOUNTS),
-    ):
-        text = base.replace_once(text, old, new)
-    return text
+    )
+    edited_text: str = base.apply_edits(text, edits)
+    return edited_text
 
 
 def upgrade() -> None:

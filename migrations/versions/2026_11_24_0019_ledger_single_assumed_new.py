@@ -50,13 +50,15 @@ def single_function(*, assume_new: bool) -> str:
     text: str = fast.single_function(fast=True)
     if not assume_new:
         return text
-    replace_once = context.script.get_revision("0008").module.replace_once
-    text = replace_once(
-        text,
-        LAST_ARGUMENT,
-        LAST_ARGUMENT.replace("p_reference text", "p_reference text, p_assume_new boolean DEFAULT false"),
+    edits = (
+        (
+            LAST_ARGUMENT,
+            LAST_ARGUMENT.replace("p_reference text", "p_reference text, p_assume_new boolean DEFAULT false"),
+        ),
+        (FAST_INSERT, FAST_INSERT_ASSUMED_NEW),
     )
-    return replace_once(text, FAST_INSERT, FAST_INSERT_ASSUMED_NEW)
+    edited: str = context.script.get_revision("0008").module.apply_edits(text, edits)
+    return edited
 
 
 def upgrade() -> None:

@@ -71,14 +71,16 @@ async def run_clients(
     clients: int,
     units: int,
     operation: Operation,
-    progress: Callable[[int], None] | None = None,
+    label: str,
     connections: Sequence[asyncpg.Connection] | None = None,
 ) -> Measurement:
-    """``clients`` connections share ``units`` units of work; each unit returns how many operations it did.
+    """``clients`` connections share ``units`` units of work; each unit returns how many operations it did. A progress
+    bar headed ``label`` follows the units.
 
     The connections are opened (and closed) here unless the caller passes its own, which it then closes itself.
     """
     measurement = Measurement(name)
+    progress = Progress(label, units)
     owned = connections is None
     if connections is None:
         connections = [await asyncpg.connect(dsn) for _ in range(clients)]
@@ -101,8 +103,7 @@ async def run_clients(
                 continue
             measurement.latencies.append(time.perf_counter() - started)
             measurement.operations += done
-            if progress:
-                progress(1)
+            progress.advance()
 
     started = time.perf_counter()
     try:
@@ -112,6 +113,7 @@ async def run_clients(
         if owned:
             for connection in connections:
                 await connection.close()
+    progress.finish()
     return measurement
 
 
@@ -201,37 +203,32 @@ class Progress:
             self.advance(self.total - self.done)
 
 
-async def baseline_inserts(
-    dsn: str,
-    *,
-    clients: int,
-    transactions: int,
-    connections: Sequence[asyncpg.Connection] | None = None,
-    label: str = "baseline INSERT",
-) -> Measurement:
-    """The yardstick: single-row INSERT transactions on a plain table of the same database."""
-    setup = await asyncpg.connect(dsn)
+async def create_baseline(dsn: str) -> None:
+    """The baseline's table: a plain logged table with a primary key, the cheapest durable commit there is."""
+    connection = await asyncpg.connect(dsn)
     try:
-        # A plain logged table with a primary key: the cheapest durable commit the database can do.
-        await setup.execute(
+        await connection.execute(
             "CREATE TABLE IF NOT EXISTS bench_baseline (id bigserial PRIMARY KEY, amount bigint NOT NULL)"
         )
     finally:
-        await setup.close()
-    progress = Progress(label, transactions)
+        await connection.close()
+
+
+async def baseline_inserts(
+    dsn: str, connections: Sequence[asyncpg.Connection], *, transactions: int, label: str = "baseline INSERT"
+) -> Measurement:
+    """The yardstick: single-row INSERT transactions on ``create_baseline``'s table, one per client connection."""
 
     async def insert(connection: asyncpg.Connection, unit: int) -> int:
         await connection.execute("INSERT INTO bench_baseline (amount) VALUES ($1)", unit + 1)
         return 1
 
-    measurement = await run_clients(
+    return await run_clients(
         "baseline: 1-row INSERT",
         dsn,
-        clients=clients,
+        clients=len(connections),
         units=transactions,
         operation=insert,
-        progress=progress.advance,
+        label=label,
         connections=connections,
     )
-    progress.finish()
-    return measurement

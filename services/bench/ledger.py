@@ -33,6 +33,7 @@ from services.bench.common import (
     Progress,
     baseline_inserts,
     combined,
+    create_baseline,
     open_clients,
     run_clients,
     settle,
@@ -151,7 +152,6 @@ async def single_transfers(
         units = sizes.hot if hot else sizes.single
     if seed is None:
         seed = 7 if hot else 3
-    progress = Progress(label + round_label, units)
     specs = _transfers(random.Random(seed), setup, setup.accounts, units, hot=hot)
 
     async def one(connection: asyncpg.Connection, unit: int) -> int:
@@ -160,17 +160,15 @@ async def single_transfers(
             raise RuntimeError(f"transfer refused: {result.code}")
         return 1
 
-    measurement = await run_clients(
+    return await run_clients(
         f"({'b' if hot else 'a'}) {label}",
         dsn,
         clients=sizes.clients,
         units=units,
         operation=one,
-        progress=progress.advance,
+        label=label + round_label,
         connections=connections,
     )
-    progress.finish()
-    return measurement
 
 
 async def group_committed(dsn: str, setup: Setup, sizes: Sizes) -> tuple[Measurement, float]:
@@ -214,7 +212,6 @@ async def batched_transfers(dsn: str, setup: Setup, sizes: Sizes, *, clients: in
     Four clients, so that one database backend posts while another client builds its next batch: with two, the
     2-core machine idled part of the time (about 15 % fewer transfers/s, measured side by side).
     """
-    progress = Progress("batched transfers", sizes.batches)
     shards = [setup.accounts[index::clients] for index in range(clients)]
     rng = random.Random(11)
     batches = [_transfers(rng, setup, shards[unit % clients], sizes.batch_size) for unit in range(sizes.batches)]
@@ -227,16 +224,14 @@ async def batched_transfers(dsn: str, setup: Setup, sizes: Sizes, *, clients: in
             raise RuntimeError(f"{len(refused)} transfers refused, first: {refused[0].code}")
         return len(specs)
 
-    measurement = await run_clients(
+    return await run_clients(
         f"(c) batches of {sizes.batch_size:,} ({clients} clients)",
         dsn,
         clients=clients,
         units=sizes.batches,
         operation=batch,
-        progress=progress.advance,
+        label="batched transfers",
     )
-    progress.finish()
-    return measurement
 
 
 @dataclass(frozen=True)
@@ -361,20 +356,15 @@ async def compared_rows(dsn: str, setup: Setup, sizes: Sizes) -> Compared:
             if key == "f":
                 return await floor_transfers(
                     dsn,
+                    floor_clients,
                     setup.asset_id,
                     setup.accounts,
                     transfers=share("f", number),
-                    clients=sizes.clients,
                     seed=17 + number,
-                    connections=floor_clients,
                     label="floor transfers" + label,
                 )
             return await baseline_inserts(
-                dsn,
-                clients=sizes.clients,
-                transactions=share("d", number),
-                connections=baseline_clients,
-                label="baseline INSERT" + label,
+                dsn, baseline_clients, transactions=share("d", number), label="baseline INSERT" + label
             )
 
         keys = list(totals)
@@ -392,6 +382,7 @@ async def run(database_url: str, sizes: Sizes) -> Report:
     dsn = to_asyncpg_dsn(database_url)
     setup = await prepare(database_url, sizes)
     await create_floor(dsn)
+    await create_baseline(dsn)
     compared = await compared_rows(dsn, setup, sizes)
     single, floor, base = compared.single, compared.floor, compared.baseline
     floor_ok = await floor_balances_match(dsn)

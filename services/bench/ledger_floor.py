@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import asyncpg
 
 from domain.ledger.ids import new_transfer_id
-from services.bench.common import Measurement, Progress, run_clients
+from services.bench.common import Measurement, run_clients
 
 FLOOR_SCHEMA = """
 CREATE TABLE bench_floor_account (LIKE account INCLUDING DEFAULTS);
@@ -77,22 +77,20 @@ async def create_floor(dsn: str) -> None:
 
 async def floor_transfers(
     dsn: str,
+    connections: Sequence[asyncpg.Connection],
     asset_id: int,
     accounts: list[int],
     *,
     transfers: int,
-    clients: int,
     seed: int = 17,
-    connections: Sequence[asyncpg.Connection] | None = None,
     label: str = "floor transfers",
 ) -> Measurement:
-    """``transfers`` single transfers, one per commit, from ``clients`` clients, posted on the floor."""
+    """``transfers`` single transfers, one per commit, one client per connection, posted on the floor."""
     rng = random.Random(seed)
     workload = []
     for _ in range(transfers):
         debit, credit = rng.sample(accounts, 2)
         workload.append((new_transfer_id(), debit, credit, rng.randint(1, 100), asset_id, "bench"))
-    progress = Progress(label, transfers)
 
     async def one(connection: asyncpg.Connection, unit: int) -> int:
         answer = await connection.fetchval(FLOOR_POST_SQL, *workload[unit])
@@ -100,17 +98,15 @@ async def floor_transfers(
             raise RuntimeError(f"floor transfer answered {answer}")
         return 1
 
-    measurement = await run_clients(
+    return await run_clients(
         "(f) floor: (a) with no guards",
         dsn,
-        clients=clients,
+        clients=len(connections),
         units=transfers,
         operation=one,
-        progress=progress.advance,
+        label=label,
         connections=connections,
     )
-    progress.finish()
-    return measurement
 
 
 async def floor_balances_match(dsn: str) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 from sqlalchemy import func, select
@@ -196,8 +196,11 @@ async def code_qr(session: AsyncSession, code: str, principal: Principal, base_u
     return qr_svg(base_url.rstrip("/") + VERIFY_PATH + digits)
 
 
+FlagState = Literal["open", "cleared", "all"]
+
+
 async def counterfeit_flags(
-    session: AsyncSession, principal: Principal, limit: int, *, state: str = "open"
+    session: AsyncSession, principal: Principal, limit: int, *, state: FlagState = "open"
 ) -> list[CounterfeitFlagRow]:
     """Suspected counterfeits on the caller's certificates (a certifier's or a producer's), all for the operator.
 

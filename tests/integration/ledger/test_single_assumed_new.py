@@ -22,11 +22,11 @@ from services.db import to_asyncpg_dsn
 from services.ledger.posting import post_with_connection
 from tests.conftest import EmptyDatabase, ServerUrls
 from tests.integration.ledger.conftest import World
+from tests.integration.ledger.test_single_lighter import SOURCE
 
 Sessions = async_sessionmaker[AsyncSession]
 
 ARGUMENTS = "SELECT pg_get_function_arguments('ledger_post_single'::regproc)"
-SOURCE = "SELECT prosrc FROM pg_proc WHERE proname = 'ledger_post_single'"
 
 
 async def test_0019_adds_the_argument_and_its_downgrade_restores_0018s_function(

@@ -30,6 +30,8 @@ BALANCES = text(
 )
 
 
+# The installed text of ``ledger_post_single`` (one function of that name at any revision).
+SOURCE = "SELECT prosrc FROM pg_proc WHERE proname = 'ledger_post_single'"
 SERIALS = text(
     "SELECT account_id, first_serial, last_serial FROM serial_range WHERE asset_id = :asset "
     "ORDER BY account_id, first_serial"
@@ -38,17 +40,16 @@ SERIALS = text(
 
 async def test_0013_edits_the_function_and_its_downgrade_restores_it(empty_database: EmptyDatabase) -> None:
     database = empty_database
-    source = "SELECT prosrc FROM pg_proc WHERE proname = 'ledger_post_single'"
     await database.upgrade("0012")
-    before = await database.fetchval(source)
+    before = await database.fetchval(SOURCE)
     assert "SET debits_posted = debits_posted + posted, debits_pending" in before
     await database.upgrade("0013")
-    after = await database.fetchval(source)
+    after = await database.fetchval(SOURCE)
     assert "refusal := CASE" in after
     assert "SET debits_pending = debits_pending + p_amount" in after
     assert "debits_posted + posted" not in after
     await database.downgrade("0012")
-    assert await database.fetchval(source) == before
+    assert await database.fetchval(SOURCE) == before
 
 
 def _arguments(world: World, *, same_accounts: bool = False, **changes: object) -> dict[str, object]:
@@ -131,16 +132,15 @@ async def test_a_refused_transfer_after_the_first_update_is_undone(sessions: Ses
 
 async def test_0017_adds_the_fast_path_and_its_downgrade_restores_0013s_function(empty_database: EmptyDatabase) -> None:
     database = empty_database
-    source = "SELECT prosrc FROM pg_proc WHERE proname = 'ledger_post_single'"
     await database.upgrade("0016")
-    before = await database.fetchval(source)
+    before = await database.fetchval(SOURCE)
     assert "The fast path" not in before
     await database.upgrade("0017")
-    after = await database.fetchval(source)
+    after = await database.fetchval(SOURCE)
     assert after.index("The fast path") < after.index("refusal := CASE") < after.index("<<apply>>")
     assert ":= false" not in after.split("BEGIN", 1)[0]  # no initial values left in DECLARE
     await database.downgrade("0016")
-    assert await database.fetchval(source) == before
+    assert await database.fetchval(SOURCE) == before
 
 
 async def test_a_refusal_of_the_lower_account_leaves_both_untouched(sessions: Sessions, world: World) -> None:
