@@ -15,9 +15,10 @@ Measured with callgrind on PostgreSQL 15 (single-user backend, 1,000 transfers a
 per transfer, repeatable to 0.01 %): 836,973 before, 757,926 after. In the benchmark's row (a), where the Python
 clients and the server share two cores, that is about a tenth more transfers/s.
 
-A later migration can still add and drop columns of either table. To change a column's type it must drop the
-table's ``ck_*_rules`` first and add it back afterwards: PostgreSQL refuses to alter a table "because constraint
-ck_transfer_rules on table transfer uses its row type" (the test of this revision shows both).
+A later migration can still add and drop columns of either table. To change a column's type it should drop the
+table's ``ck_*_rules`` first and add it back afterwards: PostgreSQL 15 refuses to alter a table "because constraint
+ck_transfer_rules on table transfer uses its row type" (PostgreSQL 18 allows it; the test of this revision shows
+both).
 
 Revision ID: 0016
 Revises: 0015

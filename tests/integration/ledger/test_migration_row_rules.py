@@ -138,8 +138,12 @@ async def test_at_0016_columns_can_be_added_but_a_type_change_needs_the_check_dr
     await database.upgrade("0016")
     for statement in ("ALTER TABLE transfer ADD COLUMN scratch integer", "ALTER TABLE account ADD COLUMN scratch text"):
         await database.fetchval(statement)
-    with pytest.raises(asyncpg.FeatureNotSupportedError, match="ck_transfer_rules on table transfer uses its row type"):
-        await database.fetchval("ALTER TABLE transfer ALTER COLUMN scratch TYPE bigint")
+    if int(await database.fetchval("SHOW server_version_num")) < 180_000:
+        # PostgreSQL 15 refuses (seen on the development machine's server); 18, the embedded one, allows it.
+        with pytest.raises(
+            asyncpg.FeatureNotSupportedError, match="ck_transfer_rules on table transfer uses its row type"
+        ):
+            await database.fetchval("ALTER TABLE transfer ALTER COLUMN scratch TYPE bigint")
     await database.fetchval("ALTER TABLE transfer DROP CONSTRAINT ck_transfer_rules")
     await database.fetchval("ALTER TABLE transfer ALTER COLUMN scratch TYPE bigint")
     await database.fetchval(
