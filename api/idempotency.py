@@ -23,7 +23,7 @@ from services import idempotency
 from services.identity.service import Principal
 
 M = TypeVar("M", bound=BaseModel)
-_VALID_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_VALID_KEY = re.compile(r"^[\x21-\x7e]{1,255}\Z")
 
 
 class Idempotency:

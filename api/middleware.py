@@ -19,7 +19,7 @@ from api.problems import MEDIA_TYPE
 from services.context import reset_request_id, set_request_id
 
 REQUEST_ID_HEADER = b"x-request-id"
-_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}\Z")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 log = structlog.get_logger("bashan.access")
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from domain.errors import Conflict, RuleViolation
 from domain.ledger.codes import ResultCode, TransferFlags
 
-CODE_FORMAT = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+CODE_FORMAT = re.compile(r"^[a-z][a-z0-9_]{0,39}\Z")  # \Z, not $: $ also matches before a final newline
 MAX_REFERENCE = 500
 
 

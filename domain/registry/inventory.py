@@ -43,7 +43,7 @@ COLUMNS = (
     "area_mu",
     "volume_m3_per_mu",
 )
-SUBCOMPARTMENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./-]{0,63}$")
+SUBCOMPARTMENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./-]{0,63}\Z")
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from typing import Any
 
 from domain.errors import InvalidState, RuleViolation
 
-SPECIES_CODE = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
-METHODOLOGY_CODE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$")
+SPECIES_CODE = re.compile(r"^[a-z][a-z0-9_]{1,31}\Z")
+METHODOLOGY_CODE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*\Z")
 
 
 class MethodologyStatus(StrEnum):

@@ -27,8 +27,8 @@ PREFIX = "BSC"
 SERIAL_DIGITS = 9
 MAX_SERIAL = 10**SERIAL_DIGITS - 1
 MIN_VINTAGE, MAX_VINTAGE = 1990, 2099
-PROJECT_CODE = re.compile(r"^[A-Z0-9]+(?:-[A-Z0-9]+)*$")
-_BLOCK = re.compile(r"^BSC-(?P<project>.+)-(?P<vintage>\d{4})-(?P<first>\d+)-(?P<last>\d+)$")
+PROJECT_CODE = re.compile(r"^[A-Z0-9]+(?:-[A-Z0-9]+)*\Z")
+_BLOCK = re.compile(r"^BSC-(?P<project>.+)-(?P<vintage>\d{4})-(?P<first>\d+)-(?P<last>\d+)\Z")
 EXAMPLE = "BSC-BZNJ0001-2026-000000001-000003023"
 
 
