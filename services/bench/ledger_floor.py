@@ -3,9 +3,10 @@
 The floor copies the scratch database's accounts into ``bench_floor_account`` and posts into
 ``bench_floor_transfer``. Both have the ledger's columns (all of plain types since migration 0012; LIKE copies no
 constraint) and only the indexes that a lookup needs: primary keys, the two statement indexes and the sealer's
-order. The floor drops every rule that only refuses a row: CHECKs, foreign keys, triggers and the unique pending
-index. Its function does what ``ledger_post_single`` does on its happy path: two account UPDATEs that test the
-limits in their WHERE, lower id first, then an INSERT with ON CONFLICT DO NOTHING.
+order. The accounts keep the ledger's storage options (its fillfactor, migration 0021). The floor drops every rule
+that only refuses a row: CHECKs, foreign keys, triggers and the unique pending index. Its function does what
+``ledger_post_single`` does on its happy path: two account UPDATEs that test the limits in their WHERE, lower id
+first, then an INSERT with ON CONFLICT DO NOTHING.
 
 What (a) costs beyond (f) is the price of the guards. What (f) costs beyond the baseline is the price of a
 transfer itself: three rows written instead of one, and their WAL. If (f) itself stays below a target, no
@@ -24,6 +25,15 @@ from services.bench.common import Measurement, run_clients
 
 FLOOR_SCHEMA = """
 CREATE TABLE bench_floor_account (LIKE account INCLUDING DEFAULTS);
+-- LIKE copies no storage options; the floor's pages are filled as the ledger's are (migration 0021's fillfactor).
+DO $$
+DECLARE
+    options text := (SELECT array_to_string(reloptions, ', ') FROM pg_class WHERE oid = 'account'::regclass);
+BEGIN
+    IF options IS NOT NULL THEN
+        EXECUTE format('ALTER TABLE bench_floor_account SET (%s)', options);
+    END IF;
+END $$;
 INSERT INTO bench_floor_account SELECT * FROM account;
 ALTER TABLE bench_floor_account ADD PRIMARY KEY (id);
 CREATE TABLE bench_floor_start AS SELECT id, debits_posted, credits_posted FROM bench_floor_account;

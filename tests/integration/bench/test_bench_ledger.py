@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncpg
+
 from services.bench import ledger as bench
 from services.bench.common import scratch_database
+from services.db import to_asyncpg_dsn
 from tests.conftest import ServerUrls
 
 
@@ -13,6 +16,13 @@ async def test_bench_ledger_runs_and_reports_every_row(servers: ServerUrls) -> N
     )
     async with scratch_database(servers.database_url) as url:
         report = await bench.run(url, sizes)
+        connection = await asyncpg.connect(to_asyncpg_dsn(url))
+        try:
+            options = await connection.fetch(
+                "SELECT relname, reloptions FROM pg_class WHERE relname IN ('account', 'bench_floor_account')"
+            )
+        finally:
+            await connection.close()
     figures = report.as_json()
     assert [row.name[:3] for row in report.rows] == ["(a)", "(b)", "(c)", "(e)", "(f)", "(d)"]
     assert figures["rounds"] == 3  # (a), (f) and (d) alternate; each round's share adds up to the whole row
@@ -24,6 +34,11 @@ async def test_bench_ledger_runs_and_reports_every_row(servers: ServerUrls) -> N
     assert report.by_name("(e)").operations == 61
     assert report.by_name("(f)").operations == 61
     assert figures["floor_ok"] is True
+    # The floor differs from (a) by the guards only: its accounts' pages are filled as the ledger's are.
+    assert {row["relname"]: row["reloptions"] for row in options} == {
+        "account": ["fillfactor=25"],
+        "bench_floor_account": ["fillfactor=25"],
+    }
     assert abs(figures["guards_share"] - (1 - figures["single_tps"] / figures["floor_tps"])) < 0.002
     assert report.baseline.operations == 201
     assert 1.0 <= figures["group_mean_batch"] <= 4.0  # four clients: at most four requests can share a commit
