@@ -5,8 +5,8 @@ The floor copies the scratch database's accounts into ``bench_floor_account`` an
 constraint) and only the indexes that a lookup needs: primary keys, the two statement indexes and the sealer's
 order. The accounts keep the ledger's storage options (its fillfactor, migration 0021). The floor drops every rule
 that only refuses a row: CHECKs, foreign keys, triggers and the unique pending index. Its function does what
-``ledger_post_single`` does on its happy path: two account UPDATEs that test the limits in their WHERE, lower id
-first, then an INSERT with ON CONFLICT DO NOTHING.
+``ledger_post_alone`` (migration 0022), which row (a) calls, does on its happy path: one UPDATE of both accounts,
+locked in id order under the same planner settings, then a plain INSERT.
 
 What (a) costs beyond (f) is the price of the guards. What (f) costs beyond the baseline is the price of a
 transfer itself: three rows written instead of one, and their WAL. If (f) itself stays below a target, no
@@ -45,31 +45,26 @@ CREATE INDEX ON bench_floor_transfer (credit_account_id, seq);
 CREATE INDEX ON bench_floor_transfer (xact_id, seq);
 
 CREATE FUNCTION bench_floor_post(p_id uuid, p_debit bigint, p_credit bigint, p_amount bigint, p_asset integer,
-                                 p_code text) RETURNS text LANGUAGE plpgsql AS $$
+                                 p_code text) RETURNS text LANGUAGE plpgsql
+SET enable_seqscan = off
+SET enable_bitmapscan = off
+AS $$
 DECLARE
-    d_asset integer;
-    c_asset integer;
+    touched integer;
 BEGIN
-    FOR step IN 1 .. 2 LOOP
-        IF (step = 1) = (p_debit < p_credit) THEN
-            UPDATE bench_floor_account SET debits_posted = debits_posted + p_amount
-             WHERE id = p_debit AND NOT retired AND asset_id = p_asset
-               AND (NOT debits_must_not_exceed_credits OR debits_pending + debits_posted + p_amount <= credits_posted)
-            RETURNING asset_id INTO d_asset;
-        ELSE
-            UPDATE bench_floor_account SET credits_posted = credits_posted + p_amount
-             WHERE id = p_credit AND asset_id = p_asset
-               AND (NOT credits_must_not_exceed_debits OR credits_pending + credits_posted + p_amount <= debits_posted)
-            RETURNING asset_id INTO c_asset;
-        END IF;
-    END LOOP;
-    IF d_asset IS NULL OR c_asset IS NULL THEN
+    UPDATE bench_floor_account
+       SET debits_posted = debits_posted + CASE WHEN id = p_debit THEN p_amount ELSE 0 END,
+           credits_posted = credits_posted + CASE WHEN id = p_debit THEN 0 ELSE p_amount END
+     WHERE id = ANY (ARRAY[p_debit, p_credit]) AND asset_id + 0 = p_asset AND NOT serialized
+       AND CASE WHEN id = p_debit THEN debits_posted + debits_pending <= 9223372036854775807 - p_amount
+                ELSE credits_posted + credits_pending <= 9223372036854775807 - p_amount END;
+    GET DIAGNOSTICS touched = ROW_COUNT;
+    IF touched <> 2 THEN
         RAISE EXCEPTION 'floor transfer % refused', p_id;
     END IF;
     INSERT INTO bench_floor_transfer (id, debit_account_id, credit_account_id, asset_id, amount, code)
-    VALUES (p_id, p_debit, p_credit, p_asset, p_amount, p_code)
-    ON CONFLICT (id) DO NOTHING;
-    RETURN CASE WHEN FOUND THEN 'ok' ELSE 'exists' END;
+    VALUES (p_id, p_debit, p_credit, p_asset, p_amount, p_code);
+    RETURN 'ok';
 END $$;
 """
 

@@ -24,8 +24,13 @@ POST_SQL = (
 )
 # One plain or pending transfer: scalars, so neither side encodes arrays (ledger_post would route it there anyway).
 POST_SINGLE_SQL = "SELECT ledger_post_single($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-# The same when the statement is its own transaction: the id is assumed new, and a taken one raises (migration 0019).
-POST_SINGLE_NEW_SQL = "SELECT ledger_post_single($1, $2, $3, $4, $5, $6, $7, $8, $9, true)"
+# The same when the statement is its whole transaction: one UPDATE for both accounts, and any refusal raises
+# (migration 0022).
+POST_ALONE_SQL = "SELECT ledger_post_alone($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+# What ledger_post_alone raises when the database refused the transfer. The statement rolled back, and
+# ledger_post_single says why: not_null_violation (no id or code), unique_violation (a taken id), check_violation (a
+# limit of an account or a rule of the transfer), and BL001 (one of the two accounts did not qualify).
+_ASK_WHY = frozenset({"23502", "23505", "23514", "BL001"})
 _POST_SINGLE_TEXT = text(
     "SELECT ledger_post_single(CAST(:id AS uuid), CAST(:debit AS bigint), CAST(:credit AS bigint), "
     "CAST(:amount AS bigint), CAST(:asset AS integer), CAST(:code AS text), CAST(:flags AS integer), "
@@ -114,13 +119,13 @@ async def post_with_connection(connection: asyncpg.Connection, specs: Sequence[T
 
 
 async def _post_single_alone(connection: asyncpg.Connection, arguments: tuple[Any, ...]) -> str:
-    """One transfer whose statement is its own transaction. Its id is assumed new: a plain INSERT, cheaper than
-    ON CONFLICT. If the id is taken, the failed statement has changed nothing, and the ordinary call answers as the
-    original did ('exists', or the field that differs)."""
+    """One transfer whose statement is its own transaction: ``ledger_post_alone`` writes it in two statements and
+    leaves every refusal to the database's guards. If they refuse, the statement has changed nothing, and the
+    ordinary call answers with the code ('exists' for a taken id, 'exceeds_credits', ...)."""
     try:
-        code: str = await connection.fetchval(POST_SINGLE_NEW_SQL, *arguments)
-    except asyncpg.UniqueViolationError as error:
-        if error.constraint_name != "pk_transfer":
+        code: str = await connection.fetchval(POST_ALONE_SQL, *arguments)
+    except asyncpg.PostgresError as error:
+        if error.sqlstate not in _ASK_WHY:
             raise
         code = await connection.fetchval(POST_SINGLE_SQL, *arguments)
     return code
