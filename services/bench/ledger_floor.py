@@ -53,11 +53,11 @@ DECLARE
     touched integer;
 BEGIN
     UPDATE bench_floor_account
-       SET debits_posted = debits_posted + CASE WHEN id = p_debit THEN p_amount ELSE 0 END,
-           credits_posted = credits_posted + CASE WHEN id = p_debit THEN 0 ELSE p_amount END
-     WHERE id = ANY (ARRAY[p_debit, p_credit]) AND asset_id + 0 = p_asset AND NOT serialized
-       AND CASE WHEN id = p_debit THEN debits_posted + debits_pending <= 9223372036854775807 - p_amount
-                ELSE credits_posted + credits_pending <= 9223372036854775807 - p_amount END;
+       SET debits_posted = debits_posted + debits_pending + CASE WHEN id = p_debit THEN p_amount ELSE 0 END
+                           - debits_pending,
+           credits_posted = credits_posted + credits_pending + CASE WHEN id = p_debit THEN 0 ELSE p_amount END
+                            - credits_pending
+     WHERE id = ANY (ARRAY[p_debit, p_credit]) AND asset_id + 0 = p_asset AND NOT serialized;
     GET DIAGNOSTICS touched = ROW_COUNT;
     IF touched <> 2 THEN
         RAISE EXCEPTION 'floor transfer % refused', p_id;

@@ -24,13 +24,17 @@ POST_SQL = (
 )
 # One plain or pending transfer: scalars, so neither side encodes arrays (ledger_post would route it there anyway).
 POST_SINGLE_SQL = "SELECT ledger_post_single($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-# The same when the statement is its whole transaction: one UPDATE for both accounts, and any refusal raises
-# (migration 0022).
-POST_ALONE_SQL = "SELECT ledger_post_alone($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+# When the statement is its whole transaction, the id is assumed new and a taken one raises (migration 0019).
+POST_SINGLE_NEW_SQL = "SELECT ledger_post_single($1, $2, $3, $4, $5, $6, $7, $8, $9, true)"
+# A plain transfer whose statement is its whole transaction: one UPDATE for both accounts, and any refusal raises
+# (migration 0022). Arguments: id, debit, credit, amount, asset, code, reference.
+POST_ALONE_SQL = "SELECT ledger_post_alone($1, $2, $3, $4, $5, $6, $7)"
 # What ledger_post_alone raises when the database refused the transfer. The statement rolled back, and
-# ledger_post_single says why: not_null_violation (no id or code), unique_violation (a taken id), check_violation (a
-# limit of an account or a rule of the transfer), and BL001 (one of the two accounts did not qualify).
-_ASK_WHY = frozenset({"23502", "23505", "23514", "BL001"})
+# ledger_post_single says why: not_null_violation (no id, code or amount), unique_violation (a taken id),
+# check_violation (a limit of an account or a rule of the transfer), numeric_value_out_of_range (a total past the
+# largest bigint), and BL001 (one of the two accounts did not qualify).
+_ASK_WHY = frozenset({"23502", "23505", "23514", "22003", "BL001"})
+_RESULT_CODES = {code.value: code for code in ResultCode}
 _POST_SINGLE_TEXT = text(
     "SELECT ledger_post_single(CAST(:id AS uuid), CAST(:debit AS bigint), CAST(:credit AS bigint), "
     "CAST(:amount AS bigint), CAST(:asset AS integer), CAST(:code AS text), CAST(:flags AS integer), "
@@ -85,7 +89,7 @@ def _single_args(spec: TransferSpec) -> tuple[Any, ...]:
 
 def decode(specs: Sequence[TransferSpec], codes: Sequence[str]) -> list[TransferResult]:
     pairs = enumerate(zip(specs, codes, strict=True))
-    return [TransferResult(index, spec.id, ResultCode(code)) for index, (spec, code) in pairs]
+    return [TransferResult(index, spec.id, _RESULT_CODES[code]) for index, (spec, code) in pairs]
 
 
 async def post(session: AsyncSession, specs: Sequence[TransferSpec]) -> list[TransferResult]:
@@ -110,22 +114,48 @@ async def post_with_connection(connection: asyncpg.Connection, specs: Sequence[T
     if not specs:
         return []
     single = _single(specs)
-    if single is not None:
-        if connection.is_in_transaction():
-            return decode(specs, [await connection.fetchval(POST_SINGLE_SQL, *_single_args(single))])
-        return decode(specs, [await _post_single_alone(connection, _single_args(single))])
-    codes = await connection.fetchval(POST_SQL, *encode(specs))
-    return decode(specs, codes)
+    if single is None:
+        codes = await connection.fetchval(POST_SQL, *encode(specs))
+        return decode(specs, codes)
+    arguments = _single_args(single)
+    if connection.is_in_transaction():
+        code = await connection.fetchval(POST_SINGLE_SQL, *arguments)
+    elif single.flags == TransferFlags.NONE and not single.timeout_seconds:
+        code = await _post_alone(connection, single, arguments)
+    else:
+        code = await _post_single_assumed_new(connection, arguments)
+    return [TransferResult(0, single.id, _RESULT_CODES[code])]
 
 
-async def _post_single_alone(connection: asyncpg.Connection, arguments: tuple[Any, ...]) -> str:
-    """One transfer whose statement is its own transaction: ``ledger_post_alone`` writes it in two statements and
+async def _post_alone(connection: asyncpg.Connection, spec: TransferSpec, arguments: tuple[Any, ...]) -> str:
+    """A plain transfer whose statement is its own transaction: ``ledger_post_alone`` writes it in two statements and
     leaves every refusal to the database's guards. If they refuse, the statement has changed nothing, and the
     ordinary call answers with the code ('exists' for a taken id, 'exceeds_credits', ...)."""
     try:
-        code: str = await connection.fetchval(POST_ALONE_SQL, *arguments)
+        code: str = await connection.fetchval(
+            POST_ALONE_SQL,
+            spec.id,
+            spec.debit_account_id,
+            spec.credit_account_id,
+            spec.amount,
+            spec.asset_id,
+            spec.code,
+            spec.reference,
+        )
     except asyncpg.PostgresError as error:
         if error.sqlstate not in _ASK_WHY:
+            raise
+        code = await connection.fetchval(POST_SINGLE_SQL, *arguments)
+    return code
+
+
+async def _post_single_assumed_new(connection: asyncpg.Connection, arguments: tuple[Any, ...]) -> str:
+    """A pending transfer whose statement is its own transaction: a plain INSERT (migration 0019). If the id is
+    taken, the failed statement has changed nothing, and the ordinary call answers as the original did."""
+    try:
+        code: str = await connection.fetchval(POST_SINGLE_NEW_SQL, *arguments)
+    except asyncpg.UniqueViolationError as error:
+        if error.constraint_name != "pk_transfer":
             raise
         code = await connection.fetchval(POST_SINGLE_SQL, *arguments)
     return code
