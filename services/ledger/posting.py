@@ -127,21 +127,25 @@ async def post_with_connection(connection: asyncpg.Connection, specs: Sequence[T
     return [TransferResult(0, single.id, _RESULT_CODES[code])]
 
 
+def alone_arguments(spec: TransferSpec) -> tuple[Any, ...]:
+    """``ledger_post_alone``'s arguments, in its parameter order."""
+    return (
+        spec.id,
+        spec.debit_account_id,
+        spec.credit_account_id,
+        spec.amount,
+        spec.asset_id,
+        spec.code,
+        spec.reference,
+    )
+
+
 async def _post_alone(connection: asyncpg.Connection, spec: TransferSpec, arguments: tuple[Any, ...]) -> str:
     """A plain transfer whose statement is its own transaction: ``ledger_post_alone`` writes it in two statements and
     leaves every refusal to the database's guards. If they refuse, the statement has changed nothing, and the
     ordinary call answers with the code ('exists' for a taken id, 'exceeds_credits', ...)."""
     try:
-        code: str = await connection.fetchval(
-            POST_ALONE_SQL,
-            spec.id,
-            spec.debit_account_id,
-            spec.credit_account_id,
-            spec.amount,
-            spec.asset_id,
-            spec.code,
-            spec.reference,
-        )
+        code: str = await connection.fetchval(POST_ALONE_SQL, *alone_arguments(spec))
     except asyncpg.PostgresError as error:
         if error.sqlstate not in _ASK_WHY:
             raise

@@ -25,7 +25,7 @@ from domain.ledger.codes import Purpose, ResultCode, TransferFlags
 from domain.ledger.transfers import TransferSpec
 from services import ledger
 from services.db import to_asyncpg_dsn, unit_of_work
-from services.ledger.posting import POST_ALONE_SQL, post_with_connection
+from services.ledger.posting import POST_ALONE_SQL, alone_arguments, post_with_connection
 from tests.conftest import EmptyDatabase, ServerUrls
 from tests.integration.ledger.conftest import World
 
@@ -63,18 +63,6 @@ async def connection(servers: ServerUrls) -> AsyncIterator[asyncpg.Connection]:
     await connection.close()
 
 
-def arguments(spec: TransferSpec) -> tuple[object, ...]:
-    return (
-        spec.id,
-        spec.debit_account_id,
-        spec.credit_account_id,
-        spec.amount,
-        spec.asset_id,
-        spec.code,
-        spec.reference,
-    )
-
-
 async def state(sessions: Sessions) -> tuple[int, list[list[int]]]:
     async with sessions() as session:
         row = (await session.execute(STATE)).one()
@@ -84,7 +72,7 @@ async def state(sessions: Sessions) -> tuple[int, list[list[int]]]:
 async def alone(connection: asyncpg.Connection, spec: TransferSpec) -> tuple[str | None, str | None]:
     """``ledger_post_alone``'s own answer: (its code, None), or (None, the SQLSTATE it raised)."""
     try:
-        return await connection.fetchval(POST_ALONE_SQL, *arguments(spec)), None
+        return await connection.fetchval(POST_ALONE_SQL, *alone_arguments(spec)), None
     except asyncpg.PostgresError as error:
         return None, error.sqlstate
 
