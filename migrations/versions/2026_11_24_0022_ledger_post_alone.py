@@ -15,12 +15,15 @@ and for plain transfers only (no flags, no timeout), this function:
   - a missing id, code or amount fails NOT NULL (23502), and a taken id fails ``pk_transfer`` (23505);
 - raises ``BL001`` when only one of the two rows qualified (an account missing, on another asset, or both ids the
   same);
-- hands a transfer that touched neither account to ``ledger_post_single`` (a serialized asset, whose serial ranges
-  move too, or both accounts missing).
+- hands a transfer that touched neither account to ``ledger_post_single``: a serialized asset (its serial ranges
+  move too), no asset named, or both accounts missing or on another asset.
 
 After any of those SQLSTATEs the caller asks ``ledger_post_single`` and hears the code. Called inside a larger
 transaction, a refusal raises and aborts it: nothing wrong can commit, but only a statement that is its own
-transaction should call this.
+transaction should call this. A refusal at the INSERT has drawn a ``seq`` value, which the rollback does not give
+back (as with any rolled-back transfer): ``seq`` orders transfers and has gaps. The planner settings also hold for
+the nested ``ledger_post_single`` call, whose cached plans may then be reused by direct calls; its queries look
+rows up by key either way.
 
 Lock order. Every writer locks accounts in ascending id order, so no two transfers deadlock. One UPDATE of two rows
 locks them in the order its scan returns them. Only an index scan on an index led by ``id`` returns them in id order.
@@ -34,8 +37,9 @@ three accounts deadlocks.
 Measured with callgrind on PostgreSQL 15 (single-user backend, 1,000 transfers after 400, on a copy of a funded
 bench ledger), instructions per transfer:
 - ``ledger_post_single(..., true)``: 681,166;
-- this function: 563,800. The planner settings cost about 11,000 of those;
-- the same with the overflow limit as a CASE in the WHERE: 578,327; with an IF around it for flags: 584,538;
+- this function: 563,800. The planner settings cost about 11,000 (an earlier form: 563,595 without them, 574,624
+  with them);
+- with the overflow limit as a CASE in the WHERE instead: 578,327; with an IF around it for flags too: 584,538;
 - locking both accounts first with one ``SELECT ... ORDER BY id FOR NO KEY UPDATE``, then one UPDATE without the
   settings: 634,622;
 - one statement, the UPDATE in a WITH and the INSERT selecting from it: 602,940.

@@ -30,7 +30,7 @@ POST_SINGLE_NEW_SQL = "SELECT ledger_post_single($1, $2, $3, $4, $5, $6, $7, $8,
 # (migration 0022). Arguments: id, debit, credit, amount, asset, code, reference.
 POST_ALONE_SQL = "SELECT ledger_post_alone($1, $2, $3, $4, $5, $6, $7)"
 # What ledger_post_alone raises when the database refused the transfer. The statement rolled back, and
-# ledger_post_single says why: not_null_violation (no id, code or amount), unique_violation (a taken id),
+# ledger_post_single says why: not_null_violation (no id, code or amount), unique_violation of pk_transfer (a taken id),
 # check_violation (a limit of an account or a rule of the transfer), numeric_value_out_of_range (a total past the
 # largest bigint), and BL001 (one of the two accounts did not qualify).
 _ASK_WHY = frozenset({"23502", "23505", "23514", "22003", "BL001"})
@@ -45,6 +45,11 @@ _POST_TEXT = text(
     "CAST(:amounts AS bigint[]), CAST(:assets AS integer[]), CAST(:codes AS text[]), CAST(:flags AS integer[]), "
     "CAST(:pending_ids AS uuid[]), CAST(:timeouts AS integer[]), CAST(:references AS text[]))"
 )
+
+
+def _result_code(code: str) -> ResultCode:
+    """``ResultCode(code)`` by a dict lookup first: one per transfer on the hot path."""
+    return _RESULT_CODES.get(code) or ResultCode(code)
 
 
 def encode(specs: Sequence[TransferSpec]) -> tuple[list[Any], ...]:
@@ -89,7 +94,7 @@ def _single_args(spec: TransferSpec) -> tuple[Any, ...]:
 
 def decode(specs: Sequence[TransferSpec], codes: Sequence[str]) -> list[TransferResult]:
     pairs = enumerate(zip(specs, codes, strict=True))
-    return [TransferResult(index, spec.id, _RESULT_CODES[code]) for index, (spec, code) in pairs]
+    return [TransferResult(index, spec.id, _result_code(code)) for index, (spec, code) in pairs]
 
 
 async def post(session: AsyncSession, specs: Sequence[TransferSpec]) -> list[TransferResult]:
@@ -124,7 +129,7 @@ async def post_with_connection(connection: asyncpg.Connection, specs: Sequence[T
         code = await _post_alone(connection, single, arguments)
     else:
         code = await _post_single_assumed_new(connection, arguments)
-    return [TransferResult(0, single.id, _RESULT_CODES[code])]
+    return [TransferResult(0, single.id, _result_code(code))]
 
 
 def alone_arguments(spec: TransferSpec) -> tuple[Any, ...]:
@@ -147,7 +152,8 @@ async def _post_alone(connection: asyncpg.Connection, spec: TransferSpec, argume
     try:
         code: str = await connection.fetchval(POST_ALONE_SQL, *alone_arguments(spec))
     except asyncpg.PostgresError as error:
-        if error.sqlstate not in _ASK_WHY:
+        another_key = error.sqlstate == "23505" and getattr(error, "constraint_name", None) != "pk_transfer"
+        if error.sqlstate not in _ASK_WHY or another_key:
             raise
         code = await connection.fetchval(POST_SINGLE_SQL, *arguments)
     return code

@@ -87,7 +87,8 @@ class Case:
 @dataclass(frozen=True)
 class Ledger:
     """The world with 100 fen in ``a``, 5 in a CNY account marked retired, and a second source and a fees account
-    each 10 short of the largest balance a bigint holds."""
+    each 10 short of the largest balance a bigint holds, the fees account with 5 more pending. ``deposit`` is the
+    transfer that funded ``a``."""
 
     world: World
     a: int
@@ -95,6 +96,7 @@ class Ledger:
     retired: int
     full_source: int
     full: int
+    deposit: TransferSpec
 
 
 @pytest.fixture
@@ -106,14 +108,18 @@ async def funded(sessions: Sessions, world: World, connection: asyncpg.Connectio
         )
         full = await ledger.open_account(session, asset_id=world.cny, owner_id=None, purpose=Purpose.FEES)
     a, b = world.cny_accounts
-    for debit, credit, amount in (
-        (world.cny_source, a, 100),
-        (world.cny_source, retired.id, 5),
-        (source.id, full.id, MAX_BIGINT - 10),
-    ):
-        spec = TransferSpec(uuid.uuid4(), debit, credit, amount, "deposit", asset_id=world.cny)
+    specs = [
+        TransferSpec(uuid.uuid4(), debit, credit, amount, "deposit", flags, asset_id=world.cny)
+        for debit, credit, amount, flags in (
+            (world.cny_source, a, 100, TransferFlags.NONE),
+            (world.cny_source, retired.id, 5, TransferFlags.NONE),
+            (source.id, full.id, MAX_BIGINT - 10, TransferFlags.NONE),
+            (world.cny_source, full.id, 5, TransferFlags.PENDING),
+        )
+    ]
+    for spec in specs:
         assert (await post_with_connection(connection, [spec]))[0].code is ResultCode.OK
-    return Ledger(world, a, b, retired.id, source.id, full.id)
+    return Ledger(world, a, b, retired.id, source.id, full.id, specs[0])
 
 
 def case_spec(name: str, funded: Ledger) -> TransferSpec:
@@ -123,38 +129,52 @@ def case_spec(name: str, funded: Ledger) -> TransferSpec:
         return replace(TransferSpec(uuid.uuid4(), debit, credit, amount, "trade", asset_id=world.cny), **changes)
 
     return {
-        "plain": cny(a, b, 40, reference="order 7"),
-        "overdraft": cny(a, b, 101),
-        "retired": cny(funded.retired, b, 1),
-        "overflowing debit": cny(funded.full_source, b, 11),
-        "overflowing credit": cny(world.cny_source, funded.full, 11),
-        "no id": cny(a, b, 1, id=None),
-        "code": cny(a, b, 1, code="Trade"),
-        "reference": cny(a, b, 1, reference="x" * 501),
-        "same account": cny(a, a, 1),
-        "missing account": cny(a, 999_999_999, 1),
-        "other asset": cny(a, world.credit_accounts[0], 1),
-        "zero": cny(a, b, 0),
-        "no amount": replace(cny(a, b, 1), amount=None),
-        "serialized": TransferSpec(uuid.uuid4(), world.credit_source, world.credit_accounts[0], 9, "issue"),
-    }[name]
+        "plain": lambda: cny(a, b, 40, reference="order 7"),
+        "retired credit": lambda: cny(a, funded.retired, 1),
+        "no asset": lambda: cny(a, b, 1, asset_id=None),
+        "serialized": lambda: cny(world.credit_source, world.credit_accounts[0], 9, asset_id=world.credits),
+        "both missing": lambda: cny(999_999_998, 999_999_999, 1),
+        "overdraft": lambda: cny(a, b, 101),
+        "retired": lambda: cny(funded.retired, b, 1),
+        "overflowing debit": lambda: cny(funded.full_source, b, 11),
+        "overflowing credit": lambda: cny(world.cny_source, funded.full, 11),
+        "overflowing credit by its pending": lambda: cny(world.cny_source, funded.full, 6),
+        "no id": lambda: cny(a, b, 1, id=None),
+        "code": lambda: cny(a, b, 1, code="Trade"),
+        "reference": lambda: cny(a, b, 1, reference="x" * 501),
+        "zero": lambda: cny(a, b, 0),
+        "no amount": lambda: replace(cny(a, b, 1), amount=None),
+        "taken id": lambda: funded.deposit,
+        "taken id, other amount": lambda: replace(funded.deposit, amount=99),
+        "same account": lambda: cny(a, a, 1),
+        "missing debit account": lambda: cny(999_999_999, b, 1),
+        "missing credit account": lambda: cny(a, 999_999_999, 1),
+        "other asset": lambda: cny(a, world.credit_accounts[0], 1),
+    }[name]()
 
 
 CASES = [
     Case("plain", None, ResultCode.OK),
+    Case("retired credit", None, ResultCode.OK),
+    Case("no asset", None, ResultCode.OK),
+    Case("serialized", None, ResultCode.OK),
+    Case("both missing", None, ResultCode.DEBIT_ACCOUNT_NOT_FOUND),
     Case("overdraft", "23514", ResultCode.EXCEEDS_CREDITS),
     Case("retired", "23514", ResultCode.DEBIT_ACCOUNT_RETIRED),
     Case("overflowing debit", "22003", ResultCode.OVERFLOWS_DEBITS),
     Case("overflowing credit", "22003", ResultCode.OVERFLOWS_CREDITS),
+    Case("overflowing credit by its pending", "22003", ResultCode.OVERFLOWS_CREDITS),
     Case("no id", "23502", ResultCode.ID_REQUIRED),
     Case("code", "23514", ResultCode.CODE_INVALID),
     Case("reference", "23514", ResultCode.REFERENCE_TOO_LONG),
-    Case("same account", "BL001", ResultCode.ACCOUNTS_MUST_DIFFER),
-    Case("missing account", "BL001", ResultCode.CREDIT_ACCOUNT_NOT_FOUND),
-    Case("other asset", "BL001", ResultCode.ASSET_MISMATCH),
     Case("zero", "23514", ResultCode.AMOUNT_MUST_BE_POSITIVE),
     Case("no amount", "23502", ResultCode.AMOUNT_MUST_BE_POSITIVE),
-    Case("serialized", None, ResultCode.OK),
+    Case("taken id", "23505", ResultCode.EXISTS),
+    Case("taken id, other amount", "23505", ResultCode.EXISTS_WITH_DIFFERENT_AMOUNT),
+    Case("same account", "BL001", ResultCode.ACCOUNTS_MUST_DIFFER),
+    Case("missing debit account", "BL001", ResultCode.DEBIT_ACCOUNT_NOT_FOUND),
+    Case("missing credit account", "BL001", ResultCode.CREDIT_ACCOUNT_NOT_FOUND),
+    Case("other asset", "BL001", ResultCode.ASSET_MISMATCH),
 ]
 
 
@@ -162,21 +182,50 @@ CASES = [
 async def test_each_answer_matches_post_in_a_transaction_and_a_refusal_moves_nothing(
     sessions: Sessions, funded: Ledger, connection: asyncpg.Connection, case: Case
 ) -> None:
-    """The function raises where the guards refuse, and then nothing has moved. The caller hears the code that
-    ``post`` gives in a session for the same transfer."""
+    """The function answers by itself or raises where the guards refuse, and then nothing has moved. The caller
+    hears the code that ``post`` gives in a session for the same transfer (with a new id, unless the id is the
+    point)."""
     spec = case_spec(case.name, funded)
     before = await state(sessions)
     if case.raised is None:
         assert await alone(connection, spec) == (case.answer.value, None)
-        return
-    assert await alone(connection, spec) == (None, case.raised)
-    assert await state(sessions) == before
-    assert (await post_with_connection(connection, [spec]))[0].code is case.answer
-    assert await state(sessions) == before
+    else:
+        assert await alone(connection, spec) == (None, case.raised)
+        assert await state(sessions) == before
+        assert (await post_with_connection(connection, [spec]))[0].code is case.answer
+        assert await state(sessions) == before
+    twin = spec if spec.id is None or spec.id == funded.deposit.id else replace(spec, id=uuid.uuid4())
     async with unit_of_work(sessions) as session:
-        again = replace(spec, id=uuid.uuid4()) if spec.id is not None else spec
-        assert (await ledger.post(session, [again]))[0].code is case.answer
-    assert await state(sessions) == before
+        assert (await ledger.post(session, [twin]))[0].code is case.answer
+    if not case.answer.succeeded:
+        assert await state(sessions) == before
+
+
+SERIALS = text(
+    "SELECT (SELECT serial_next FROM asset WHERE id = :asset), "
+    "(SELECT array_agg(ARRAY[account_id, first_serial, last_serial] ORDER BY first_serial) FROM serial_range "
+    "WHERE asset_id = :asset), (SELECT count(*) FROM serial_movement WHERE asset_id = :asset)"
+)
+
+
+async def test_a_serialized_asset_is_left_to_ledger_post_single_and_its_serials_move(
+    sessions: Sessions, world: World, connection: asyncpg.Connection
+) -> None:
+    """Issue 9 credits to a holder, then 4 from the source to an account that holds none: both mint serials, as
+    ``ledger_post_single`` does. An UPDATE that took serialized accounts would post without minting; for the
+    holder the deferred serials check would then refuse the commit."""
+    async with unit_of_work(sessions) as session:
+        clearing = await ledger.open_account(session, asset_id=world.credits, owner_id=None, purpose="clearing")
+    holder = world.credit_accounts[0]
+    for credit, amount in ((holder, 9), (clearing.id, 4)):
+        spec = TransferSpec(uuid.uuid4(), world.credit_source, credit, amount, "issue", asset_id=world.credits)
+        assert await alone(connection, spec) == ("ok", None)
+    async with sessions() as session:
+        serial_next, ranges, movements = (await session.execute(SERIALS, {"asset": world.credits})).one()
+        assert (await ledger.audit(session)).ok
+    assert serial_next == 14
+    assert ranges == [[holder, 1, 9]]
+    assert movements == 2
 
 
 async def test_a_plain_transfer_moves_both_balances_and_writes_one_row(
