@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -86,6 +87,8 @@ def servers() -> Iterator[ServerUrls]:
     finally:
         asyncio.run(drop())
         resolved.stop()
+        # The embedded servers' files (tens of MB of PostgreSQL data) go with them; leave nothing behind.
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @dataclass(frozen=True)
