@@ -6,7 +6,8 @@ constraint) and only the indexes that a lookup needs: primary keys, the two stat
 order. The accounts keep the ledger's storage options (its fillfactor, migration 0021). The floor drops every rule
 that only refuses a row: CHECKs, foreign keys, triggers and the unique pending index. Its function does what
 ``ledger_post_alone`` (migration 0022), which row (a) calls, does on its happy path: one UPDATE of both accounts,
-locked in id order under the same planner settings, then a plain INSERT.
+locked in id order under the same planner settings, then a plain INSERT. The UPDATE and the settings are read from
+the installed ``ledger_post_alone``.
 
 What (a) costs beyond (f) is the price of the guards. What (f) costs beyond the baseline is the price of a
 transfer itself: three rows written instead of one, and their WAL. If (f) itself stays below a target, no
@@ -16,6 +17,7 @@ amount of guard tuning will meet that target.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Sequence
 
 import asyncpg
@@ -43,21 +45,19 @@ ALTER TABLE bench_floor_transfer ADD PRIMARY KEY (id);
 CREATE INDEX ON bench_floor_transfer (debit_account_id, seq);
 CREATE INDEX ON bench_floor_transfer (credit_account_id, seq);
 CREATE INDEX ON bench_floor_transfer (xact_id, seq);
+"""
 
+# The floor's function: ledger_post_alone's happy path on the floor's tables. Its planner settings and its UPDATE
+# are read from the installed ledger_post_alone (``floor_function``), so the two cannot drift apart.
+FLOOR_FUNCTION = """
 CREATE FUNCTION bench_floor_post(p_id uuid, p_debit bigint, p_credit bigint, p_amount bigint, p_asset integer,
                                  p_code text) RETURNS text LANGUAGE plpgsql
-SET enable_seqscan = off
-SET enable_bitmapscan = off
+<settings>
 AS $$
 DECLARE
     touched integer;
 BEGIN
-    UPDATE bench_floor_account
-       SET debits_posted = debits_posted + debits_pending + CASE WHEN id = p_debit THEN p_amount ELSE 0 END
-                           - debits_pending,
-           credits_posted = credits_posted + credits_pending + CASE WHEN id = p_debit THEN 0 ELSE p_amount END
-                            - credits_pending
-     WHERE id = ANY (ARRAY[p_debit, p_credit]) AND asset_id + 0 = p_asset AND NOT serialized;
+    <update>;
     GET DIAGNOSTICS touched = ROW_COUNT;
     IF touched <> 2 THEN
         RAISE EXCEPTION 'floor transfer % refused', p_id;
@@ -67,8 +67,25 @@ BEGIN
     RETURN 'ok';
 END $$;
 """
+ALONE = "SELECT prosrc, proconfig FROM pg_proc WHERE proname = 'ledger_post_alone'"
+_ALONE_UPDATE = re.compile(r"UPDATE account\b.*?;", re.DOTALL)
 
 FLOOR_POST_SQL = "SELECT bench_floor_post($1, $2, $3, $4, $5, $6)"
+
+
+def alone_update(source: str) -> str:
+    """The one UPDATE of ``ledger_post_alone``'s installed text (its ``prosrc``), without its semicolon."""
+    found = _ALONE_UPDATE.search(source)
+    if found is None:
+        raise RuntimeError("ledger_post_alone updates no account")
+    return found.group(0).rstrip(";")
+
+
+def floor_function(source: str, settings: Sequence[str]) -> str:
+    """``FLOOR_FUNCTION`` with ``ledger_post_alone``'s UPDATE, aimed at the floor's accounts, and its settings."""
+    update = alone_update(source).replace("UPDATE account", "UPDATE bench_floor_account", 1)
+    clauses = "\n".join(f"SET {name} = {value}" for name, value in (item.split("=", 1) for item in settings))
+    return FLOOR_FUNCTION.replace("<settings>", clauses).replace("<update>", update)
 
 
 async def create_floor(dsn: str) -> None:
@@ -76,6 +93,8 @@ async def create_floor(dsn: str) -> None:
     connection = await asyncpg.connect(dsn)
     try:
         await connection.execute(FLOOR_SCHEMA)
+        source, settings = await connection.fetchrow(ALONE)
+        await connection.execute(floor_function(source, settings or []))
     finally:
         await connection.close()
 

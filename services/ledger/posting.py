@@ -34,7 +34,6 @@ POST_ALONE_SQL = "SELECT ledger_post_alone($1, $2, $3, $4, $5, $6, $7)"
 # check_violation (a limit of an account or a rule of the transfer), numeric_value_out_of_range (a total past the
 # largest bigint), and BL001 (one of the two accounts did not qualify).
 _ASK_WHY = frozenset({"23502", "23505", "23514", "22003", "BL001"})
-_RESULT_CODES = {code.value: code for code in ResultCode}
 _POST_SINGLE_TEXT = text(
     "SELECT ledger_post_single(CAST(:id AS uuid), CAST(:debit AS bigint), CAST(:credit AS bigint), "
     "CAST(:amount AS bigint), CAST(:asset AS integer), CAST(:code AS text), CAST(:flags AS integer), "
@@ -45,11 +44,6 @@ _POST_TEXT = text(
     "CAST(:amounts AS bigint[]), CAST(:assets AS integer[]), CAST(:codes AS text[]), CAST(:flags AS integer[]), "
     "CAST(:pending_ids AS uuid[]), CAST(:timeouts AS integer[]), CAST(:references AS text[]))"
 )
-
-
-def _result_code(code: str) -> ResultCode:
-    """``ResultCode(code)`` by a dict lookup first: one per transfer on the hot path."""
-    return _RESULT_CODES.get(code) or ResultCode(code)
 
 
 def encode(specs: Sequence[TransferSpec]) -> tuple[list[Any], ...]:
@@ -94,7 +88,7 @@ def _single_args(spec: TransferSpec) -> tuple[Any, ...]:
 
 def decode(specs: Sequence[TransferSpec], codes: Sequence[str]) -> list[TransferResult]:
     pairs = enumerate(zip(specs, codes, strict=True))
-    return [TransferResult(index, spec.id, _result_code(code)) for index, (spec, code) in pairs]
+    return [TransferResult(index, spec.id, ResultCode(code)) for index, (spec, code) in pairs]
 
 
 async def post(session: AsyncSession, specs: Sequence[TransferSpec]) -> list[TransferResult]:
@@ -122,14 +116,13 @@ async def post_with_connection(connection: asyncpg.Connection, specs: Sequence[T
     if single is None:
         codes = await connection.fetchval(POST_SQL, *encode(specs))
         return decode(specs, codes)
-    arguments = _single_args(single)
     if connection.is_in_transaction():
-        code = await connection.fetchval(POST_SINGLE_SQL, *arguments)
+        code = await connection.fetchval(POST_SINGLE_SQL, *_single_args(single))
     elif single.flags == TransferFlags.NONE and not single.timeout_seconds:
-        code = await _post_alone(connection, single, arguments)
+        code = await _post_alone(connection, single)
     else:
-        code = await _post_single_assumed_new(connection, arguments)
-    return [TransferResult(0, single.id, _result_code(code))]
+        code = await _post_single_assumed_new(connection, _single_args(single))
+    return [TransferResult(0, single.id, ResultCode(code))]
 
 
 def alone_arguments(spec: TransferSpec) -> tuple[Any, ...]:
@@ -145,7 +138,7 @@ def alone_arguments(spec: TransferSpec) -> tuple[Any, ...]:
     )
 
 
-async def _post_alone(connection: asyncpg.Connection, spec: TransferSpec, arguments: tuple[Any, ...]) -> str:
+async def _post_alone(connection: asyncpg.Connection, spec: TransferSpec) -> str:
     """A plain transfer whose statement is its own transaction: ``ledger_post_alone`` writes it in two statements and
     leaves every refusal to the database's guards. If they refuse, the statement has changed nothing, and the
     ordinary call answers with the code ('exists' for a taken id, 'exceeds_credits', ...)."""
@@ -155,7 +148,7 @@ async def _post_alone(connection: asyncpg.Connection, spec: TransferSpec, argume
         another_key = error.sqlstate == "23505" and getattr(error, "constraint_name", None) != "pk_transfer"
         if error.sqlstate not in _ASK_WHY or another_key:
             raise
-        code = await connection.fetchval(POST_SINGLE_SQL, *arguments)
+        code = await connection.fetchval(POST_SINGLE_SQL, *_single_args(spec))
     return code
 
 

@@ -6,6 +6,7 @@ import asyncpg
 
 from services.bench import ledger as bench
 from services.bench.common import scratch_database
+from services.bench.ledger_floor import alone_update
 from services.db import to_asyncpg_dsn
 from tests.conftest import ServerUrls
 
@@ -21,6 +22,13 @@ async def test_bench_ledger_runs_and_reports_every_row(servers: ServerUrls) -> N
             options = await connection.fetch(
                 "SELECT relname, reloptions FROM pg_class WHERE relname IN ('account', 'bench_floor_account')"
             )
+            functions = {
+                row["proname"]: (row["prosrc"], row["proconfig"])
+                for row in await connection.fetch(
+                    "SELECT proname, prosrc, proconfig FROM pg_proc "
+                    "WHERE proname IN ('ledger_post_alone', 'bench_floor_post')"
+                )
+            }
         finally:
             await connection.close()
     figures = report.as_json()
@@ -39,6 +47,11 @@ async def test_bench_ledger_runs_and_reports_every_row(servers: ServerUrls) -> N
         "account": ["fillfactor=25"],
         "bench_floor_account": ["fillfactor=25"],
     }
+    # ... and its function runs ledger_post_alone's UPDATE, on its own accounts, under the same planner settings.
+    alone_source, alone_settings = functions["ledger_post_alone"]
+    floor_source, floor_settings = functions["bench_floor_post"]
+    assert floor_settings == alone_settings == ["enable_seqscan=off", "enable_bitmapscan=off"]
+    assert alone_update(alone_source).replace("UPDATE account", "UPDATE bench_floor_account", 1) in floor_source
     assert abs(figures["guards_share"] - (1 - figures["single_tps"] / figures["floor_tps"])) < 0.002
     assert report.baseline.operations == 201
     assert 1.0 <= figures["group_mean_batch"] <= 4.0  # four clients: at most four requests can share a commit

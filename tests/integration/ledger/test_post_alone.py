@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from domain.ledger.codes import Purpose, ResultCode, TransferFlags
 from domain.ledger.transfers import TransferSpec
 from services import ledger
+from services.bench.ledger_floor import alone_update
 from services.db import to_asyncpg_dsn, unit_of_work
 from services.ledger.posting import POST_ALONE_SQL, alone_arguments, post_with_connection
 from tests.conftest import EmptyDatabase, ServerUrls
@@ -252,9 +253,7 @@ async def test_a_plain_transfer_moves_both_balances_and_writes_one_row(
 async def update_plan(connection: asyncpg.Connection, world: World, settings: list[str]) -> list[str]:
     """The plans, custom and generic, of the function's UPDATE under ``settings``, on the test's small table."""
     source = await connection.fetchval(SOURCE)
-    found = re.search(r"UPDATE account\b.*?;", source, re.DOTALL)
-    assert found is not None
-    update = found.group(0).rstrip(";")
+    update = alone_update(source)
     for name, number in (("p_debit", 1), ("p_credit", 2), ("p_amount", 3), ("p_asset", 4)):
         update = update.replace(name, f"${number}")
     low, high = sorted(world.cny_accounts)
