@@ -38,6 +38,7 @@ def ledger(as_json: JsonOption = False, keep: KeepOption = False, scale: ScaleOp
         servers.stop()
 
     base = report.baseline.rate
+    typer.echo(f"server: PostgreSQL {report.server_version}")
     typer.echo("")
     typer.echo(f"{'row':<34} {'transfers':>10} {'per s':>10} {'p50 ms':>8} {'p99 ms':>8} {'vs baseline':>12}")
     for row in report.rows:

@@ -276,6 +276,8 @@ class Report:
     floor_ok: bool = True
     # (a)'s ratio to the baseline in each of the alternating rounds of (a), (f) and (d): the spread within one run.
     round_ratios: list[float] = field(default_factory=list)
+    # The server's own version string (``SHOW server_version``): row (a)'s ratio moves with it (docs/ledger.md).
+    server_version: str = ""
 
     def by_name(self, prefix: str) -> Measurement:
         return next(row for row in self.rows if row.name.startswith(prefix))
@@ -307,6 +309,7 @@ class Report:
             "rounds": len(self.round_ratios),
             "single_ratio_rounds": self.round_ratios,
             "errors": sum(row.errors for row in self.rows),
+            "server_version": self.server_version,
             "blocks_sealed": self.integrity.blocks_sealed,
             "audit_ok": self.integrity.audit_ok,
             "verify_ok": self.integrity.verify_ok,
@@ -378,8 +381,18 @@ async def compared_rows(dsn: str, setup: Setup, sizes: Sizes) -> Compared:
     return Compared(single, floor, base, ratios)
 
 
+async def server_version(dsn: str) -> str:
+    connection = await asyncpg.connect(dsn)
+    try:
+        version: str = await connection.fetchval("SHOW server_version")
+    finally:
+        await connection.close()
+    return version
+
+
 async def run(database_url: str, sizes: Sizes) -> Report:
     dsn = to_asyncpg_dsn(database_url)
+    version = await server_version(dsn)
     setup = await prepare(database_url, sizes)
     await create_floor(dsn)
     await create_baseline(dsn)
@@ -396,4 +409,4 @@ async def run(database_url: str, sizes: Sizes) -> Report:
     grouped, mean_batch = await group_committed(dsn, setup, sizes)
     rows = [single, hot, batched, grouped, floor, base]
     integrity = await seal_verify_audit(database_url)
-    return Report(rows, base, integrity, mean_batch, floor_ok, compared.round_ratios)
+    return Report(rows, base, integrity, mean_batch, floor_ok, compared.round_ratios, version)

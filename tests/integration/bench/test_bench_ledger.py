@@ -22,6 +22,7 @@ async def test_bench_ledger_runs_and_reports_every_row(servers: ServerUrls) -> N
             options = await connection.fetch(
                 "SELECT relname, reloptions FROM pg_class WHERE relname IN ('account', 'bench_floor_account')"
             )
+            version = await connection.fetchval("SHOW server_version")
             functions = {
                 row["proname"]: (row["prosrc"], row["proconfig"])
                 for row in await connection.fetch(
@@ -56,6 +57,8 @@ async def test_bench_ledger_runs_and_reports_every_row(servers: ServerUrls) -> N
     assert report.baseline.operations == 201
     assert 1.0 <= figures["group_mean_batch"] <= 4.0  # four clients: at most four requests can share a commit
     assert figures["errors"] == 0
+    assert figures["server_version"] == version
+    assert version.split(".")[0] in {"15", "16", "17", "18"}
     assert figures["audit_ok"] is True
     assert figures["verify_ok"] is True
     assert {"single_tps", "hot_tps", "batched_tps", "baseline_tps"} <= figures.keys()
