@@ -66,16 +66,22 @@ async def current_principal(
     if api_key is not None:
         async with state.sessions() as session, session.begin():
             principal = await identity.authenticate_api_key(session, *api_key)
-    else:
-        principal = identity.decode_access_token(token, secret_key=state.secret_key)
-        if principal.api_key_id is not None:
-            async with state.sessions() as session:
-                if not await identity.api_key_is_live(session, principal.api_key_id):
-                    raise AuthenticationFailed("the API key of this token was revoked", code="invalid_token")
+            # Inside the transaction: a key refused for its scopes has not been used, and its last use stays.
+            _check_scopes(principal, security_scopes)
+        return principal
+    principal = identity.decode_access_token(token, secret_key=state.secret_key)
+    if principal.api_key_id is not None:
+        async with state.sessions() as session:
+            if not await identity.api_key_is_live(session, principal.api_key_id):
+                raise AuthenticationFailed("the API key of this token was revoked", code="invalid_token")
+    _check_scopes(principal, security_scopes)
+    return principal
+
+
+def _check_scopes(principal: Principal, security_scopes: SecurityScopes) -> None:
     missing = sorted(set(security_scopes.scopes) - {scope.value for scope in principal.scopes})
     if missing:
         raise Forbidden(f"this route needs scope(s): {', '.join(missing)}", code="insufficient_scope", required=missing)
-    return principal
 
 
 def requires(*scopes: Scope) -> object:

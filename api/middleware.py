@@ -21,6 +21,10 @@ from services.context import reset_request_id, set_request_id
 REQUEST_ID_HEADER = b"x-request-id"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}\Z")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
+# PostgreSQL's text and jsonb cannot hold U+0000, so no input may carry it. In a JSON body it can only be the escape
+# \u0000 whose backslash follows an even run of backslashes, none included (after an odd run it is escaped itself).
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+_NUL_DETAIL = "text may not contain the NUL character (U+0000)"
 log = structlog.get_logger("bashan.access")
 
 
@@ -102,7 +106,10 @@ class RequestMiddleware:
     async def _screen(
         self, scope: Scope, receive: Receive
     ) -> Receive | tuple[int, str, str, list[tuple[bytes, bytes]]]:
-        """Refuse oversized or non-JSON bodies before any route sees them; else a receive that replays the body."""
+        """Refuse oversized or non-JSON bodies, and NUL anywhere, before any route sees them; else a receive that
+        replays the body."""
+        if "\x00" in scope["path"] or _has_encoded_nul(scope.get("query_string", b"")):
+            return 422, "nul_character", _NUL_DETAIL, []
         if scope["method"] not in _BODY_METHODS:
             return receive
         declared = _header(scope, b"content-length")
@@ -137,6 +144,9 @@ class RequestMiddleware:
                     f"send the body as {accepted}, not {content_type or 'an unlabelled body'}",
                     [(b"accept-post", accepted.encode())],
                 )
+            carries_nul = _has_encoded_nul(body) if allowed_form else b"\x00" in body or bool(_JSON_NUL.search(body))
+            if carries_nul:
+                return 422, "nul_character", _NUL_DETAIL, []
         delivered = False
 
         async def replay() -> Message:
@@ -147,6 +157,11 @@ class RequestMiddleware:
             return await receive()
 
         return replay
+
+
+def _has_encoded_nul(urlencoded: bytes) -> bool:
+    """A query string or form body that decodes to a NUL: ``%00`` (a raw NUL byte too)."""
+    return b"%00" in urlencoded or b"\x00" in urlencoded
 
 
 async def _send_problem(

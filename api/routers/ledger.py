@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import ReadSession, requires
 from api.idempotency import Idempotent
-from api.pagination import Page, PageParams, make_page, page_params
+from api.pagination import BIGINT_MAX, INTEGER_MAX, Page, PageParams, make_page, page_params
 from api.problems import problem_responses
 from domain.errors import Conflict, NotFound
 from domain.identity.roles import Role, Scope
@@ -30,6 +30,10 @@ Writer = Annotated[Principal, requires(Scope.LEDGER_WRITE)]
 Reader = Annotated[Principal, requires(Scope.ACCOUNTS_READ)]
 Pages = Annotated[PageParams, Depends(page_params)]
 CODE_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
+# Ids as the columns hold them: asset ids are integers, account ids bigints. Any id in range may be asked for; one
+# out of range could never be found, and the database would refuse to compare with it.
+AssetId = Annotated[int, Field(ge=-INTEGER_MAX - 1, le=INTEGER_MAX)]
+AccountId = Annotated[int, Field(ge=-BIGINT_MAX - 1, le=BIGINT_MAX)]
 
 
 class Strict(BaseModel):
@@ -56,7 +60,7 @@ class AssetRead(BaseModel):
 
 
 class AccountCreate(Strict):
-    asset_id: int
+    asset_id: AssetId
     owner_id: uuid.UUID | None = Field(default=None, description="null for a system account")
     purpose: str = Field(pattern=CODE_PATTERN, examples=["available", "held", "issuance"])
     sub_account: int = Field(default=0, ge=0, le=1023)
@@ -93,16 +97,18 @@ class TransferCreate(Strict):
         ),
         examples=["019ab6f2-5c3e-7a41-9d2e-6f0c8b1a2e3d"],
     )
-    debit_account_id: int | None = Field(default=None, description="may be null for a post or void")
-    credit_account_id: int | None = None
-    amount: int | None = Field(default=None, gt=0, description="null on a post posts the whole pending amount")
+    debit_account_id: AccountId | None = Field(default=None, description="may be null for a post or void")
+    credit_account_id: AccountId | None = None
+    amount: int | None = Field(
+        default=None, gt=0, le=BIGINT_MAX, description="null on a post posts the whole pending amount"
+    )
     code: str = Field(pattern=CODE_PATTERN, examples=["trade", "issue", "fee", "retire"])
     pending: bool = False
     post_pending: bool = False
     void_pending: bool = False
     pending_id: uuid.UUID | None = None
     timeout_seconds: int | None = Field(default=None, gt=0, le=365 * 86400)
-    asset_id: int | None = None
+    asset_id: AssetId | None = None
     reference: str | None = Field(default=None, max_length=500, examples=["order 42"])
 
     def spec(self) -> TransferSpec:
@@ -266,7 +272,7 @@ async def list_accounts(principal: Reader, session: ReadSession, page: Pages) ->
 
 
 @router.get("/accounts/{account_id}", summary="An account and its balances", responses=problem_responses(401, 403, 404))
-async def get_account(account_id: Annotated[int, Path()], principal: Reader, session: ReadSession) -> AccountRead:
+async def get_account(account_id: Annotated[AccountId, Path()], principal: Reader, session: ReadSession) -> AccountRead:
     return _account_read(await _visible_account(session, principal, account_id))
 
 
@@ -276,7 +282,7 @@ async def get_account(account_id: Annotated[int, Path()], principal: Reader, ses
     responses=problem_responses(400, 401, 403, 404),
 )
 async def statement(
-    account_id: Annotated[int, Path()], principal: Reader, session: ReadSession, page: Pages
+    account_id: Annotated[AccountId, Path()], principal: Reader, session: ReadSession, page: Pages
 ) -> Page[TransferRead]:
     await _visible_account(session, principal, account_id)
     after = page.after_as(int)
@@ -340,7 +346,7 @@ async def get_transfer(transfer_id: uuid.UUID, principal: Reader, session: ReadS
     responses=problem_responses(401, 403, 404),
 )
 async def get_serial(
-    asset_code: str, serial: Annotated[int, Path(ge=1)], principal: Reader, session: ReadSession
+    asset_code: str, serial: Annotated[int, Path(ge=1, le=BIGINT_MAX)], principal: Reader, session: ReadSession
 ) -> SerialRead:
     asset = await repository.find_asset(session, asset_code)
     if asset is None:

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 
 from api.deps import ReadSession, State
-from api.pagination import Page, PageParams, make_page, page_params
+from api.pagination import Page, PageParams, cursor_integer, make_page, page_params
 from api.problems import problem_responses
 from api.ratelimit import limit_per_minute, public_limit
 from api.routers import registry_credit_schemas as credit_schemas
@@ -46,7 +46,7 @@ async def list_methodologies(
     page: Pages,
     status: Annotated[Literal["active", "superseded", "withdrawn"] | None, Query()] = None,
 ) -> Page[schemas.MethodologyRead]:
-    after = page.after_as(int)
+    after = page.after_as(cursor_integer)  # an integer column
     rows = await methodologies.list_versions(
         session, after=after[0] if after else None, limit=page.limit + 1, status=status
     )
@@ -227,7 +227,7 @@ async def _report(session: ReadSession, code: str, version: int | None) -> inven
 
 
 MethodologyCode = Annotated[str, Query(max_length=40)]
-MethodologyVersion = Annotated[int | None, Query(ge=1)]
+MethodologyVersion = Annotated[int | None, Query(ge=1, le=1_000_000)]  # as the path's version
 
 
 @router.get(

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import Caller, ReadSession
 from api.idempotency import Idempotent
-from api.pagination import Page, make_page
+from api.pagination import Page, cursor_integer, make_page
 from api.problems import problem_responses
 from api.routers import registry_credits, registry_monitoring, registry_projects
 from api.routers import registry_schemas as schemas
@@ -96,7 +96,7 @@ async def withdraw_methodology(
     responses=problem_responses(400, 401, 403),
 )
 async def list_methodologies(principal: Operator, session: ReadSession, page: Pages) -> Page[schemas.MethodologyRead]:
-    after = page.after_as(int)
+    after = page.after_as(cursor_integer)  # an integer column
     rows = await methodologies.list_versions(
         session, after=after[0] if after else None, limit=page.limit + 1, include_drafts=True
     )

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import Caller, ReadSession
 from api.idempotency import Idempotent
-from api.pagination import Page, make_page
+from api.pagination import Page, cursor_integer, make_page
 from api.problems import problem_responses
 from api.routers import registry_issuance_schemas as schemas
 from api.routers.registry_common import WRITE_PROBLEMS, Operator, Owner, Pages, ProjectId, ReportId, Verifier
@@ -61,7 +61,7 @@ async def list_reports(
     project_id: ProjectId, principal: Caller, session: ReadSession, page: Pages
 ) -> Page[schemas.ReportRead]:
     await access.load_project(session, project_id, principal)
-    after = page.after_as(int)
+    after = page.after_as(cursor_integer)  # an integer column
     rows = await monitoring.reports_of(session, project_id, after=after[0] if after else None, limit=page.limit + 1)
     items = [schemas.ReportRead.model_validate(row) for row in rows]
     return make_page(items, page.limit, lambda item: (item.number,))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntFlag, StrEnum
 
+from domain.errors import RuleViolation
+
 
 class ResultCode(StrEnum):
     """What happened to one transfer of a batch. The values are stable: clients and the API switch on them."""
@@ -97,6 +99,11 @@ class AccountFlags:
     debits_must_not_exceed_credits: bool = False
     credits_must_not_exceed_debits: bool = False
     retired: bool = False
+
+    def __post_init__(self) -> None:
+        # The rule of the account trigger's ck_account_flags_exclusive (migrations 0002, 0008), said before the insert.
+        if self.debits_must_not_exceed_credits and self.credits_must_not_exceed_debits:
+            raise RuleViolation("an account limits its debits or its credits, not both", code="account_flags_exclusive")
 
 
 # Holdings can never go negative; the issuance source can only be credited back what it issued; retirement and

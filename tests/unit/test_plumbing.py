@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.pagination import PageParams, decode_cursor, encode_cursor
+from api.pagination import PageParams, cursor_integer, decode_cursor, encode_cursor
 from domain.errors import RuleViolation
 from services.idempotency import request_fingerprint
 
@@ -22,11 +22,21 @@ def test_foreign_cursors_are_refused(cursor: str) -> None:
 
 
 def test_cursor_values_must_fit_the_sort_key() -> None:
-    assert PageParams(limit=5, after=["7"]).after_as(int) == (7,)
-    with pytest.raises(RuleViolation):
-        PageParams(limit=5, after=["seven"]).after_as(int)
-    with pytest.raises(RuleViolation):
-        PageParams(limit=5, after=[1, 2]).after_as(int)
+    assert PageParams(limit=5, after=[7]).after_as(int) == (7,)
+    assert PageParams(limit=5, after=[2**63 - 1]).after_as(int) == (2**63 - 1,)
+    assert PageParams(limit=5, after=[2**31 - 1]).after_as(cursor_integer) == (2**31 - 1,)
+    for after, converter in (
+        (["seven"], int),
+        (["7"], int),  # this API's cursors carry numbers as JSON numbers
+        ([True], int),
+        ([2**63], int),
+        ([-(2**63) - 1], int),
+        ([2**31], cursor_integer),
+        ([1, 2], int),
+    ):
+        with pytest.raises(RuleViolation) as raised:
+            PageParams(limit=5, after=after).after_as(converter)
+        assert raised.value.code == "invalid_cursor"
 
 
 def test_fingerprint_ignores_json_layout_but_not_content() -> None:
