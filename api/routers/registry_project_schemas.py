@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from api.routers.registry_schemas import Read, Reason, Strict
-from domain.registry.eligibility import ProjectType
+from domain.registry.eligibility import MAX_PARCEL_AREA_MU, ProjectType
 from domain.registry.methodology import LandUse
 
 District = Literal["BZ", "EY", "TJ", "NJ", "PC"]
@@ -67,7 +67,7 @@ class LandUseYear(Strict):
 class ParcelIn(Strict):
     tenure_number: str = Field(pattern=r"^[^/\s][^/]{0,63}$", examples=["川(2019)南江县不动产权第0001234号"])
     sub_compartment: str = Field(pattern=r"^[^/\s][^/]{0,63}$", examples=["NJ-03-012-007"])
-    area_mu: Decimal = Field(gt=0, le=1_000_000, max_digits=14, decimal_places=4)
+    area_mu: Decimal = Field(gt=0, le=MAX_PARCEL_AREA_MU, max_digits=14, decimal_places=4)
     species: str = Field(pattern=r"^[a-z][a-z0-9_]{1,31}$", examples=["masson_pine"])
     age: int = Field(ge=0, le=500)
     stock_volume_per_mu: Decimal = Field(ge=0, le=200, max_digits=12, decimal_places=4)

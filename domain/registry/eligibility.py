@@ -4,7 +4,9 @@ Areas are in mu (亩). 1 mu = 10000/15 m2 exactly (1 ha = 15 mu), so 400 m2 is e
 ``Fraction`` so no rounding of 666.67 m2 decides a borderline parcel.
 
 A crediting period runs from ``start`` to ``end`` inclusive; its length is measured from ``start`` to the day after
-``end``, so 2026-01-01 to 2045-12-31 is exactly 20 years.
+``end``, so 2026-01-01 to 2045-12-31 is exactly 20 years. It must lie within the vintages the registry can issue
+(domain/registry/serials.py, 1990-2099): a period that could yield a monitoring period without an issuable vintage is
+refused when the project is created, not at issuance; this also keeps its date arithmetic far from year 1 and 9999.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ from fractions import Fraction
 
 from domain.errors import RuleViolation
 from domain.registry.methodology import LandUse, MethodologyRules
+from domain.registry.serials import MAX_VINTAGE, MIN_VINTAGE
 
 M2_PER_MU = Fraction(10000, 15)
+MAX_PARCEL_AREA_MU = 1_000_000  # the largest parcel the registry records (about 667 km2)
 FOREST_LAND_USES = frozenset({LandUse.TIMBER_FOREST, LandUse.ECOLOGICAL_FOREST})
 
 
@@ -119,6 +123,14 @@ def check_crediting_period(start: date, end: date, rules: MethodologyRules) -> l
     low, high = rules.crediting_period_min_years, rules.crediting_period_max_years
     if end < start:
         return [Reason("crediting_period_reversed", f"crediting period ends ({end}) before it starts ({start})")]
+    if start.year < MIN_VINTAGE or end.year > MAX_VINTAGE:
+        return [
+            Reason(
+                "crediting_period_outside_vintages",
+                f"crediting period {start} to {end} is not within the vintages the registry can issue, "
+                f"{MIN_VINTAGE}-01-01 to {MAX_VINTAGE}-12-31",
+            )
+        ]
     stop = end + timedelta(days=1)
     if stop < add_years(start, low):
         return [Reason("crediting_period_too_short", f"crediting period {start} to {end} is shorter than {low} years")]

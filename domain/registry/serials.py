@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from domain.errors import RuleViolation
 
@@ -34,6 +35,17 @@ EXAMPLE = "BSC-BZNJ0001-2026-000000001-000003023"
 
 def _invalid(detail: str) -> RuleViolation:
     return RuleViolation(detail, code="invalid_serial")
+
+
+def vintage_of(period_end: date) -> int:
+    """The vintage of a monitoring period (the year it ends), refused unless the registry can issue it."""
+    if not MIN_VINTAGE <= period_end.year <= MAX_VINTAGE:
+        raise RuleViolation(
+            f"a period ending {period_end} has vintage {period_end.year}, outside the vintages the registry can issue, "
+            f"{MIN_VINTAGE} to {MAX_VINTAGE}",
+            code="vintage_out_of_range",
+        )
+    return period_end.year
 
 
 def check_project_code(code: str) -> str:

@@ -1,5 +1,9 @@
 """Parcel polygons (GeoJSON ``Polygon``, lon/lat): validation, bounding boxes and an interior-overlap test.
 
+Validation follows RFC 7946: positions of WGS84 degrees (longitude -180..180, latitude -90..90, an optional
+altitude), closed rings of 4 or more positions. No parcel may be drawn larger than the largest parcel the registry
+records (``MAX_PARCEL_AREA_MU``): a polygon around the whole world would otherwise overlap every later one.
+
 Two parcels overlap when their interiors meet; neighbours sharing an edge or a corner do not. The test: some pair of
 edges properly crosses, or a vertex, an edge midpoint or an interior sample point of one lies strictly inside the
 other. Only the outer ring counts (holes are ignored: a conservative choice, it can only find more overlaps).
@@ -12,10 +16,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.errors import RuleViolation
+from domain.registry.eligibility import M2_PER_MU, MAX_PARCEL_AREA_MU
 
 Point = tuple[float, float]
 MAX_VERTICES = 2000
 EPSILON = 1e-12
+EARTH_RADIUS_M = 6_371_008.8  # mean radius of WGS84
+MAX_AREA_M2 = float(MAX_PARCEL_AREA_MU * M2_PER_MU)
+MAX_ALTITUDE_M = 100_000  # generous: only refuses what is no altitude at all
 
 
 @dataclass(frozen=True)
@@ -37,32 +45,87 @@ def _invalid(detail: str) -> RuleViolation:
 
 
 def parse_polygon(geojson: dict[str, Any]) -> Ring:
+    """A parcel's polygon as drawn by its owner: every ring is checked, and the outer ring returned."""
+    rings = _rings(geojson)
+    if sum(len(ring) if isinstance(ring, list) else 0 for ring in rings) > MAX_VERTICES:
+        raise _invalid(f"the rings have more than {MAX_VERTICES} positions together")
+    outer = _outer_ring(rings)
+    for number, hole in enumerate(rings[1:], start=1):
+        _linear_ring(hole, f"hole {number}")
+    return outer
+
+
+def require_parcel_sized(ring: Ring) -> None:
+    """No parcel is drawn larger than the largest parcel the registry records."""
+    area = spherical_area_m2(ring)
+    if area > MAX_AREA_M2:
+        raise _invalid(
+            f"the outer ring covers {area / 1e6:,.0f} km2, more than the largest parcel, {MAX_PARCEL_AREA_MU:,} mu "
+            f"({MAX_AREA_M2 / 1e6:,.0f} km2)"
+        )
+
+
+def stored_outer_ring(geojson: dict[str, Any]) -> Ring:
+    """The outer ring of a stored polygon; its holes are not looked at, so polygons stored under older rules still
+    take part in the overlap test."""
+    return _outer_ring(_rings(geojson))
+
+
+def _rings(geojson: dict[str, Any]) -> list[object]:
     if geojson.get("type") != "Polygon":
         raise _invalid("a GeoJSON object of type Polygon is expected")
     rings = geojson.get("coordinates")
-    if not isinstance(rings, list) or not rings or not isinstance(rings[0], list):
+    if not isinstance(rings, list) or not rings:
         raise _invalid("coordinates must be a list of linear rings")
-    outer = rings[0]
-    if not 4 <= len(outer) <= MAX_VERTICES:
-        raise _invalid(f"the outer ring needs 4 to {MAX_VERTICES} positions (closed)")
-    points: list[Point] = []
-    for position in outer:
-        if (
-            not isinstance(position, list | tuple)
-            or len(position) < 2
-            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in position[:2])
-        ):
-            raise _invalid("every position is [longitude, latitude]")
-        lon, lat = float(position[0]), float(position[1])
-        if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
-            raise _invalid(f"position {lon}, {lat} is not a longitude and latitude")
-        points.append((lon, lat))
-    if points[0] != points[-1]:
-        raise _invalid("the outer ring must be closed (last position = first)")
-    ring = Ring(tuple(points))
+    return rings
+
+
+def _outer_ring(rings: list[object]) -> Ring:
+    ring = _linear_ring(rings[0], "the outer ring")
     if abs(_signed_area(ring)) < EPSILON:
         raise _invalid("the outer ring has no area")
     return ring
+
+
+def _linear_ring(positions: object, name: str) -> Ring:
+    if not isinstance(positions, list):
+        raise _invalid("coordinates must be a list of linear rings")
+    if not 4 <= len(positions) <= MAX_VERTICES:
+        raise _invalid(f"{name} needs 4 to {MAX_VERTICES} positions (closed)")
+    points = [_point(position, f"{name}, position {index}") for index, position in enumerate(positions, start=1)]
+    if points[0] != points[-1]:
+        raise _invalid(f"{name} must be closed (last position = first)")
+    return Ring(tuple(points))
+
+
+def _point(position: object, name: str) -> Point:
+    if (
+        not isinstance(position, list | tuple)
+        or len(position) not in (2, 3)
+        or not all(_is_number(v) for v in position)
+    ):
+        raise _invalid(f"{name}: every position is [longitude, latitude] or [longitude, latitude, altitude]")
+    # Compared before float(): an integer too large for a float is refused, not an OverflowError; NaN fails both.
+    lon, lat = position[0], position[1]
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise _invalid(f"{name}: longitude must be within -180..180 and latitude within -90..90 (WGS84 degrees)")
+    if len(position) == 3 and not -MAX_ALTITUDE_M <= position[2] <= MAX_ALTITUDE_M:
+        raise _invalid(f"{name}: altitude must be within -{MAX_ALTITUDE_M}..{MAX_ALTITUDE_M} m")
+    return float(lon), float(lat)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def spherical_area_m2(ring: Ring) -> float:
+    """The area of a ring on a sphere of the Earth's mean radius (Chamberlain and Duquette, JPL 2007): a close
+    approximation for parcels, and a whole-world ring still comes out as the whole world."""
+    total = sum(
+        math.radians(b[0] - a[0]) * (2 + math.sin(math.radians(a[1])) + math.sin(math.radians(b[1])))
+        for a, b in ring.edges()
+    )
+    return abs(total) * EARTH_RADIUS_M**2 / 2
 
 
 def _signed_area(ring: Ring) -> float:

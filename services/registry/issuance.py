@@ -27,7 +27,7 @@ from domain.registry import carbon
 from domain.registry.carbon import MonitoringInputs, calculate_monitoring_period
 from domain.registry.project import ProjectAction
 from domain.registry.records import CalculationRecord, canonical_decimal
-from domain.registry.serials import format_block
+from domain.registry.serials import format_block, vintage_of
 from services import ledger
 from services.audit import record
 from services.db import sqlstate
@@ -133,11 +133,12 @@ async def approve_issuance(session: AsyncSession, principal: Principal, report_i
     calculation = calculate_monitoring_period(
         methodologies.to_domain(methodology_row), MonitoringInputs.from_dict(inputs)
     )
+    # Before any write: a report filed before the vintage rule may still end in a year that cannot be issued.
+    vintage = vintage_of(report.period_end)
     issuance_id = uuid.uuid4()
     keys = [item["parcel_id"] for item in inputs["parcels"]]
     await _require_active_parcels(session, project, keys)
     await _claim_periods(session, issuance_id, project.id, keys, report.period_start, report.period_end)
-    vintage = report.period_end.year
     asset = await credit_asset(session, project, vintage)
     issued, buffer = int(calculation.outputs["issued"]), int(calculation.outputs["buffer"])
     source = await ledger.open_account(session, asset_id=asset.id, owner_id=None, purpose=Purpose.ISSUANCE)

@@ -15,6 +15,7 @@ from domain.errors import Conflict, NotFound, RuleViolation
 from domain.registry.carbon import MonitoringInputs, calculate_monitoring_period
 from domain.registry.project import ProjectAction, ProjectState
 from domain.registry.records import canonical_decimal
+from domain.registry.serials import vintage_of
 from services.audit import record
 from services.identity.service import Principal
 from services.registry import access, methodologies, verifiers
@@ -93,6 +94,7 @@ async def file_report(
             f"{project.crediting_start} to {project.crediting_end}",
             code="period_outside_crediting_period",
         )
+    vintage_of(spec.period_end)  # only a project registered before the vintage rule can get this far
     inputs = await _inputs(session, project, spec)
     pinned = await methodologies.get(session, project.methodology_id)
     methodology = await methodologies.governing(session, pinned.code)

@@ -120,6 +120,7 @@ async def add_parcel(session: AsyncSession, principal: Principal, project_id: uu
     bbox: tuple[float, float, float, float] | None = None
     if spec.polygon is not None:
         ring = geometry.parse_polygon(spec.polygon)
+        geometry.require_parcel_sized(ring)
         bbox = ring.bbox
         await _refuse_overlapping_polygon(session, ring)
     parcel = Parcel(
@@ -170,7 +171,7 @@ async def _refuse_overlapping_polygon(session: AsyncSession, ring: geometry.Ring
         )
     )
     for tenure, sub_compartment, polygon in candidates:
-        if polygon is not None and geometry.overlap(ring, geometry.parse_polygon(polygon)):
+        if polygon is not None and geometry.overlap(ring, geometry.stored_outer_ring(polygon)):
             raise Conflict(
                 f"the polygon overlaps parcel {tenure}/{sub_compartment} of an active project",
                 code="parcel_polygon_overlap",
