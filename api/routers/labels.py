@@ -63,6 +63,8 @@ Certifier = Annotated[Principal, requires(Scope.LABELS_CERTIFY)]
 Producer = Annotated[Principal, requires(Scope.LABELS_PRODUCE)]
 Pages = Annotated[PageParams, Depends(page_params)]
 CertificationId = Annotated[uuid.UUID, Path()]
+# label_code_batch.id is a bigint: a larger number is malformed (422); a smaller unknown one is not found (404).
+BatchId = Annotated[int, Path(le=2**63 - 1)]
 _SCOPE_OF_ROLE = {Role.CERTIFIER: Scope.LABELS_CERTIFY, Role.OPERATOR: Scope.REGISTRY_OPERATE}
 
 
@@ -123,7 +125,8 @@ async def add_criteria(
     idem: Idempotent,
 ) -> CriteriaVersionRead:
     async def effect(session: AsyncSession) -> CriteriaVersionRead:
-        v = await schemes.add_criteria_version(session, code, body.category, body.effective_from, body.criteria)
+        criteria = [criterion.to_domain() for criterion in body.criteria]
+        v = await schemes.add_criteria_version(session, code, body.category, body.effective_from, criteria)
         return CriteriaVersionRead(
             category=v.category,
             version=v.version,
@@ -336,7 +339,7 @@ async def list_batches(certification_id: CertificationId, principal: Caller, ses
 
 
 @router.get("/batches/{batch_id}", summary="A code batch", responses=problem_responses(401, 404))
-async def get_batch(batch_id: int, principal: Caller, session: ReadSession) -> BatchRead:
+async def get_batch(batch_id: BatchId, principal: Caller, session: ReadSession) -> BatchRead:
     batch, _ = await codes.get_batch(session, batch_id, principal)
     return BatchRead.model_validate(batch)
 
@@ -347,7 +350,7 @@ async def get_batch(batch_id: int, principal: Caller, session: ReadSession) -> B
     response_class=Response,
     responses={**problem_responses(401, 404), 200: {"content": {"text/csv": {}}}},
 )
-async def batch_csv(batch_id: int, principal: Caller, session: ReadSession, state: State) -> Response:
+async def batch_csv(batch_id: BatchId, principal: Caller, session: ReadSession, state: State) -> Response:
     batch, _ = await codes.get_batch(session, batch_id, principal)
     body = await codes.export_csv(session, batch.id, state.settings.public_base_url)
     disposition = f'attachment; filename="label-codes-batch-{batch.id}.csv"'
@@ -361,11 +364,13 @@ async def batch_csv(batch_id: int, principal: Caller, session: ReadSession, stat
     responses={**problem_responses(401, 404, 422), 200: {"content": {"application/pdf": {}}}},
 )
 async def batch_sheet(
-    batch_id: int,
+    batch_id: BatchId,
     principal: Caller,
     session: ReadSession,
     state: State,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[
+        int, Query(ge=0, le=2**31 - 1, description="codes to skip; a batch's quantity is an integer")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=codes.MAX_SHEET_CODES)] = 240,
 ) -> Response:
     batch, certification = await codes.get_batch(session, batch_id, principal)

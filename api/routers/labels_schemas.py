@@ -5,15 +5,21 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from domain.labels.scheme import ProductCategory
+from domain.labels.scheme import Criterion, MeasuredRange, OriginWithin, ProductCategory, RequiredFinding
 from domain.labels.states import CertificationEvent, CertificationState
 
 SCHEME_CODE = r"^[A-Z][A-Z0-9-]{1,31}$"
 NAME_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
+# Audit findings and lab measures are named as the database requires (ck_audit_finding_finding_format,
+# ck_lab_result_measure_format); a criterion names the finding or measure it judges, so it follows the same rule.
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
+# What lab_result.value (numeric(20, 6)) holds exactly: finite, below 10^14, at most 6 decimal places.
+Measurement = Annotated[Decimal, Field(max_digits=20, decimal_places=6, allow_inf_nan=False)]
+District = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 
 
 class Strict(BaseModel):
@@ -41,15 +47,49 @@ class SchemeRead(BaseModel):
     criteria: list[CriteriaVersionRead]
 
 
+class RangeCriterionIn(Strict):
+    """A lab result that must lie within [minimum, maximum]; either bound may be left open, not both."""
+
+    kind: Literal["range"]
+    measure: Name = Field(examples=["selenium"])
+    unit: str = Field(min_length=1, max_length=20, examples=["mg/kg"])
+    minimum: Measurement | None = None
+    maximum: Measurement | None = None
+    basis: str = Field(default="", max_length=300, examples=["NY/T 600 selenium-rich tea"])
+
+    def to_domain(self) -> Criterion:
+        return MeasuredRange(self.measure, self.unit, self.minimum, self.maximum, self.basis)
+
+
+class OriginCriterionIn(Strict):
+    """The production site lies in one of the districts."""
+
+    kind: Literal["origin"]
+    districts: list[District] = Field(min_length=1, max_length=50, examples=[["nanjiang", "tongjiang"]])
+    region: str = Field(default="Bashan (Bazhong)", min_length=1, max_length=100)
+
+    def to_domain(self) -> Criterion:
+        return OriginWithin(frozenset(self.districts), self.region)
+
+
+class FindingCriterionIn(Strict):
+    """An audit finding that must have been recorded as met."""
+
+    kind: Literal["finding"]
+    finding: Name = Field(examples=["organic_inputs_only"])
+    description: str = Field(default="", max_length=500)
+
+    def to_domain(self) -> Criterion:
+        return RequiredFinding(self.finding, self.description)
+
+
+CriterionIn = Annotated[RangeCriterionIn | OriginCriterionIn | FindingCriterionIn, Field(discriminator="kind")]
+
+
 class CriteriaVersionCreate(Strict):
     category: ProductCategory
     effective_from: date
-    criteria: list[dict[str, Any]] = Field(
-        min_length=1,
-        max_length=50,
-        description='each {"kind": "range", "measure", "unit", "minimum", "maximum", "basis"}, '
-        '{"kind": "origin", "districts": [...]} or {"kind": "finding", "finding", "description"}',
-    )
+    criteria: list[CriterionIn] = Field(min_length=1, max_length=50)
 
 
 class AccreditationCreate(Strict):
@@ -164,9 +204,11 @@ class CertificationDetail(CertificationRead):
 class TransitionCreate(Strict):
     event: CertificationEvent
     reason: str | None = Field(default=None, max_length=2000, description="required to refuse, suspend, revoke, ...")
-    reasons: list[str] = Field(default_factory=list, max_length=50, description="rectification: what to correct")
-    findings: dict[str, bool] = Field(default_factory=dict, max_length=50, examples=[{"organic_inputs_only": True}])
-    lab_results: dict[str, Decimal] = Field(default_factory=dict, max_length=50, examples=[{"selenium": "0.62"}])
+    reasons: list[Annotated[str, StringConstraints(min_length=1, max_length=2000)]] = Field(
+        default_factory=list, max_length=50, description="rectification: what to correct"
+    )
+    findings: dict[Name, bool] = Field(default_factory=dict, max_length=50, examples=[{"organic_inputs_only": True}])
+    lab_results: dict[Name, Measurement] = Field(default_factory=dict, max_length=50, examples=[{"selenium": "0.62"}])
     resume_at: CertificationState | None = Field(default=None, description="rectification: the stage to resume at")
 
 

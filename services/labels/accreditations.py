@@ -71,12 +71,7 @@ async def accredit(
     )
     if held is not None and held != label_number:
         raise Conflict(f"this certifier already holds label number {held:04d}", code="label_number_taken")
-    # The primary key and the unique certifier_id keep one number per certifier even between two racing requests.
-    await session.execute(
-        insert(CertifierLabelNumber)
-        .values(label_number=label_number, certifier_id=certifier_id)
-        .on_conflict_do_nothing()
-    )
+    await _claim_label_number(session, label_number, certifier_id)
     row = CertifierAccreditationRow(
         certifier_id=certifier_id,
         scheme_code=scheme.code,
@@ -97,6 +92,36 @@ async def accredit(
         {"certifier_id": str(certifier_id), "categories": row.categories, "valid_until": valid_until.isoformat()},
     )
     return row
+
+
+async def _claim_label_number(session: AsyncSession, label_number: int, certifier_id: uuid.UUID) -> None:
+    """Record ``label_number`` as the certifier's, or refuse if a racing request gave it (or this certifier another
+    number) first.
+
+    The primary key and the unique certifier_id keep one number per certifier and one certifier per number. A racing
+    insert waits for the other transaction and then does nothing, so what was committed is read back and judged.
+    """
+    claimed = await session.scalar(
+        insert(CertifierLabelNumber)
+        .values(label_number=label_number, certifier_id=certifier_id)
+        .on_conflict_do_nothing()
+        .returning(CertifierLabelNumber.label_number)
+    )
+    if claimed is not None:
+        return
+    holder = await session.scalar(
+        select(CertifierLabelNumber.certifier_id).where(CertifierLabelNumber.label_number == label_number)
+    )
+    if holder == certifier_id:
+        return
+    if holder is not None:
+        raise Conflict(f"label number {label_number:04d} belongs to certifier {holder}", code="label_number_taken")
+    # The conflict was on certifier_id: this certifier was given another number meanwhile.
+    held = await session.scalar(
+        select(CertifierLabelNumber.label_number).where(CertifierLabelNumber.certifier_id == certifier_id)
+    )
+    number = "another label number" if held is None else f"label number {held:04d}"
+    raise Conflict(f"this certifier already holds {number}", code="label_number_taken")
 
 
 async def withdraw(

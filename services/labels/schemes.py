@@ -6,6 +6,7 @@ without a seeding step; later versions are added as data (``add_criteria_version
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -133,24 +134,33 @@ async def add_criteria_version(
     scheme_code: str,
     category: ProductCategory,
     effective_from: date,
-    criteria: list[dict[str, Any]],
+    criteria: Sequence[Criterion],
 ) -> CriteriaVersion:
-    """A new version for ``category``, numbered after the newest; the criteria are validated by the domain first."""
-    scheme = await load_scheme(session, scheme_code)
-    parsed = tuple(criterion_from_json(item) for item in criteria)
-    if not parsed:
+    """A new version for ``category``, numbered after the newest.
+
+    The scheme's row is locked first (FOR NO KEY UPDATE: certifications and accreditations referring to the scheme
+    are not held up), so concurrent additions number their versions one after another instead of racing for one.
+    """
+    if not criteria:
         raise RuleViolation("a criteria version needs at least one criterion", code="invalid_criterion")
+    await ensure_default_schemes(session)
+    locked = await session.scalar(
+        select(LabelSchemeRow.code).where(LabelSchemeRow.code == scheme_code).with_for_update(key_share=True)
+    )
+    if locked is None:
+        raise NotFound(f"no label scheme {scheme_code}", code="scheme_not_found")
+    scheme = await load_scheme(session, scheme_code)
     newest = max((v.version for v in scheme.criteria if v.category is category), default=0)
     if any(v.category is category and v.effective_from > effective_from for v in scheme.criteria):
         raise Conflict("a newer version already takes effect later; versions follow each other", code="criteria_order")
-    version = CriteriaVersion(category, newest + 1, effective_from, parsed)
+    version = CriteriaVersion(category, newest + 1, effective_from, tuple(criteria))
     session.add(
         CriteriaVersionRow(
             scheme_code=scheme_code,
             category=category.value,
             version=version.version,
             effective_from=effective_from,
-            criteria=[criterion_to_json(c) for c in parsed],
+            criteria=[criterion_to_json(c) for c in version.criteria],
         )
     )
     await session.flush()
