@@ -240,6 +240,11 @@ class Methodology:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Methodology:
         """The inverse of ``as_dict``: how a loader or migration turns stored data back into a methodology."""
+        listed = [str(item["species"]) for item in data["species"]]
+        repeated = sorted({code for code in listed if listed.count(code) > 1})
+        if repeated:
+            # One table row per species: a second row would silently replace the first.
+            raise RuleViolation(f"species listed more than once: {', '.join(repeated)}", code="invalid_parameter")
         species = {str(item["species"]): SpeciesParameters(**item) for item in data["species"]}
         rules_data = dict(data.get("rules", {}))
         if "excluded_land_uses" in rules_data:

@@ -19,7 +19,7 @@ from domain.identity.roles import Role
 from domain.ledger.codes import Purpose
 from domain.ledger.ids import new_transfer_id
 from domain.ledger.transfers import TransferSpec
-from domain.registry.serials import format_block, parse_block
+from domain.registry.serials import MAX_VINTAGE, MIN_VINTAGE, format_block, parse_block
 from services import ledger
 from services.audit import record
 from services.config import Settings
@@ -130,6 +130,11 @@ async def retire(
 ) -> Retirement:
     if claim_end < claim_start:
         raise RuleViolation("the claim period ends before it starts", code="invalid_claim_period")
+    if claim_start.year < MIN_VINTAGE or claim_end.year > MAX_VINTAGE:
+        # A retirement offsets emissions of a stated period; it lies among the years credits can be dated in.
+        raise RuleViolation(
+            f"the claim period must lie within {MIN_VINTAGE}-01-01 to {MAX_VINTAGE}-12-31", code="invalid_claim_period"
+        )
     batch = await load_batch(session, asset_code)
     source = await _holding(session, batch, principal.organisation_id)
     retired = await ledger.open_account(

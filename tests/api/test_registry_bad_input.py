@@ -147,7 +147,11 @@ CONTRADICTIONS: dict[tuple[str, str], list[dict[str, Any]]] = {
             ]
         },
     ],
-    ("POST", "/retirements"): [{"claim_start": "2025-12-31", "claim_end": "2025-01-01"}],
+    ("POST", "/retirements"): [
+        {"claim_start": "2025-12-31", "claim_end": "2025-01-01"},
+        {"claim_start": "0001-01-01", "claim_end": "9999-12-31"},  # outside the years credits are dated in
+        {"claim_start": "1989-12-31", "claim_end": "2025-12-31"},
+    ],
     ("POST", "/transfers"): [
         {"asset_code": "BSC-BZ-NJ-9999-2025"},
         {"recipient_id": "00000000-0000-0000-0000-000000000000"},

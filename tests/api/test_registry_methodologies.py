@@ -183,6 +183,7 @@ async def test_methodology_bad_input(client: httpx.AsyncClient, make_member: Mem
         definition() | {"rules": {"public_notice_days": "twenty"}},
         definition() | {"species": []},
         definition() | {"code": "lower-case"},
+        definition() | {"species": definition()["species"][:1] * 2},  # one species twice: the second would win
     ]
     for body in cases:
         response = await client.post(API + "/methodologies", json=body, headers=headers | key())
