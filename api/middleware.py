@@ -144,9 +144,13 @@ class RequestMiddleware:
                     f"send the body as {accepted}, not {content_type or 'an unlabelled body'}",
                     [(b"accept-post", accepted.encode())],
                 )
-            carries_nul = _has_encoded_nul(body) if allowed_form else b"\x00" in body or bool(_JSON_NUL.search(body))
-            if carries_nul:
+            if allowed_form:
+                if _has_encoded_nul(body):
+                    return 422, "nul_character", _NUL_DETAIL, []
+            elif _JSON_NUL.search(body):
                 return 422, "nul_character", _NUL_DETAIL, []
+            elif b"\x00" in body:  # a raw zero byte: UTF-16 or UTF-32 text, or a NUL
+                return 422, "nul_character", "send JSON as UTF-8 text, without the NUL character (U+0000)", []
         delivered = False
 
         async def replay() -> Message:

@@ -64,7 +64,7 @@ Producer = Annotated[Principal, requires(Scope.LABELS_PRODUCE)]
 Pages = Annotated[PageParams, Depends(page_params)]
 CertificationId = Annotated[uuid.UUID, Path()]
 # label_code_batch.id is a bigint: a larger number is malformed (422); a smaller unknown one is not found (404).
-BatchId = Annotated[int, Path(le=2**63 - 1)]
+BatchId = Annotated[int, Path(ge=-(2**63), le=2**63 - 1)]  # a bigint column
 _SCOPE_OF_ROLE = {Role.CERTIFIER: Scope.LABELS_CERTIFY, Role.OPERATOR: Scope.REGISTRY_OPERATE}
 
 

@@ -55,6 +55,13 @@ def parse_polygon(geojson: dict[str, Any]) -> Ring:
     return outer
 
 
+def stored_polygon(geojson: dict[str, Any]) -> dict[str, Any]:
+    """What is kept of a polygon that ``parse_polygon`` accepted: its type and its checked coordinates. Other
+    members (``bbox``, foreign members) are not checked and not kept: a NaN, an infinity, a lone surrogate or a
+    deep nest there would fail PostgreSQL's JSON or the answer's encoding."""
+    return {"type": "Polygon", "coordinates": geojson["coordinates"]}
+
+
 def require_parcel_sized(ring: Ring) -> None:
     """No parcel is drawn larger than the largest parcel the registry records."""
     area = spherical_area_m2(ring)

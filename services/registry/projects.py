@@ -134,7 +134,7 @@ async def add_parcel(session: AsyncSession, principal: Principal, project_id: uu
         land_use=spec.land_use.value,
         years_non_forest=spec.years_non_forest,
         land_use_history=spec.land_use_history,
-        polygon=spec.polygon,
+        polygon=geometry.stored_polygon(spec.polygon) if spec.polygon is not None else None,
         min_lon=bbox[0] if bbox else None,
         min_lat=bbox[1] if bbox else None,
         max_lon=bbox[2] if bbox else None,

@@ -173,3 +173,13 @@ async def test_a_key_refused_for_its_scopes_is_not_marked_used(
     assert (await client.get("/v1/me", headers=bearer)).status_code == 200
     listed = (await client.get("/v1/api-keys", headers=member.headers)).json()
     assert listed[0]["last_used_at"] is not None
+
+
+async def test_json_in_utf16_is_told_to_be_utf8(client: httpx.AsyncClient, make_member: MemberFactory) -> None:
+    operator = await make_member(Role.OPERATOR)
+    body = '{"name": "Tongjiang honey", "role": "enterprise"}'.encode("utf-16")
+    response = await client.post(
+        "/v1/organisations", content=body, headers=operator.headers | {"Content-Type": "application/json"}
+    )
+    problem = assert_problem(response, 422, "nul_character")
+    assert "UTF-8" in str(problem["detail"])

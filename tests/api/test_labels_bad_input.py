@@ -332,10 +332,10 @@ async def test_batch_ids_beyond_bigint_are_refused(
     client: httpx.AsyncClient, make_member: MemberFactory, suffix: str
 ) -> None:
     certifier = await make_member(Role.CERTIFIER)
-    for batch_id in (2**64 + 5, 2**63):
+    for batch_id in (2**64 + 5, 2**63, -(2**63) - 1, -(10**29)):
         response = await client.get(f"/v1/labels/batches/{batch_id}{suffix}", headers=certifier.headers)
         _refused(response, 422, "validation_error")
-    for batch_id in (2**63 - 1, 0, -1):
+    for batch_id in (2**63 - 1, 0, -1, -(2**63)):
         response = await client.get(f"/v1/labels/batches/{batch_id}{suffix}", headers=certifier.headers)
         _refused(response, 404, "batch_not_found")
 

@@ -222,3 +222,36 @@ async def test_carbon_stock_version_is_bounded_like_the_path_version(client: htt
             assert problem["errors"][0]["field"] == "query.version", problem
         missing = await client.get(f"/v1/public/inventory/carbon-stock{suffix}", params={"version": "1000000"})
         _refused(missing, 404, "methodology_not_found")
+
+
+async def test_a_polygon_keeps_only_its_checked_members(
+    client: httpx.AsyncClient, make_member: MemberFactory, sessions: async_sessionmaker[AsyncSession], seeded: None
+) -> None:
+    """Found by fuzzing: a NaN, an infinity or a lone surrogate in a member beside the coordinates failed PostgreSQL's
+    JSON, and a deep nest there failed the answer's encoding (500). Only the type and the coordinates are kept."""
+    people = await cast(client, make_member)
+    project, _ = await draft_project(client, people, parcels=0)
+    path = f"{API}/projects/{project['id']}/parcels"
+    ring = [[106.70, 32.70], [106.71, 32.70], [106.71, 32.71], [106.70, 32.70]]
+    nest: list[Any] = []
+    for _ in range(300):
+        nest = [nest]
+    extras = [
+        '"bbox": NaN',
+        '"bbox": [Infinity, -Infinity]',
+        '"n": 1e400',
+        '"name": "a\\ud800b"',
+        f'"n": {json.dumps(nest)}',
+    ]
+    for number, extra in enumerate(extras, start=1):
+        body = json.dumps(parcel_body(number, polygon={"type": "Polygon", "coordinates": [ring]}))
+        content = body.replace('"type": "Polygon", ', f'"type": "Polygon", {extra}, ', 1)
+        assert extra in content
+        headers = people.owner.headers | key() | {"content-type": "application/json"}
+        response = await client.post(path, content=content.encode(), headers=headers)
+        assert response.status_code == 201, response.text
+        assert response.json()["polygon"] == {"type": "Polygon", "coordinates": [ring]}
+        ring = [[lon + 0.02, lat] for lon, lat in ring]  # the next parcel beside this one, not over it
+    async with sessions() as session:
+        stored = (await session.execute(text("SELECT polygon FROM parcel ORDER BY tenure_number"))).scalars().all()
+    assert [set(polygon) for polygon in stored] == [{"type", "coordinates"}] * len(extras)
