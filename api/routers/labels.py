@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import Caller, Operator, ReadSession, State, requires
 from api.idempotency import Idempotent
-from api.pagination import Page, PageParams, make_page, page_params
+from api.pagination import BIGINT_MAX, INTEGER_MAX, Page, PageParams, make_page, page_params
 from api.problems import problem_responses
 from api.ratelimit import limit_per_minute, public_limit
 from api.routers.labels_schemas import (
@@ -63,8 +63,8 @@ Certifier = Annotated[Principal, requires(Scope.LABELS_CERTIFY)]
 Producer = Annotated[Principal, requires(Scope.LABELS_PRODUCE)]
 Pages = Annotated[PageParams, Depends(page_params)]
 CertificationId = Annotated[uuid.UUID, Path()]
-# label_code_batch.id is a bigint: a larger number is malformed (422); a smaller unknown one is not found (404).
-BatchId = Annotated[int, Path(ge=-(2**63), le=2**63 - 1)]  # a bigint column
+# label_code_batch.id is a bigint: a number past its range is malformed (422); an unknown one in range is 404.
+BatchId = Annotated[int, Path(ge=-BIGINT_MAX - 1, le=BIGINT_MAX)]
 _SCOPE_OF_ROLE = {Role.CERTIFIER: Scope.LABELS_CERTIFY, Role.OPERATOR: Scope.REGISTRY_OPERATE}
 
 
@@ -369,7 +369,7 @@ async def batch_sheet(
     session: ReadSession,
     state: State,
     offset: Annotated[
-        int, Query(ge=0, le=2**31 - 1, description="codes to skip; a batch's quantity is an integer")
+        int, Query(ge=0, le=INTEGER_MAX, description="codes to skip; a batch's quantity is an integer")
     ] = 0,
     limit: Annotated[int, Query(ge=1, le=codes.MAX_SHEET_CODES)] = 240,
 ) -> Response:

@@ -97,9 +97,11 @@ async def ensure_default_schemes(session: AsyncSession) -> None:
             )
 
 
-async def load_scheme(session: AsyncSession, code: str) -> LabelScheme:
+async def load_scheme(session: AsyncSession, code: str, *, lock: bool = False) -> LabelScheme:
+    """The scheme with its criteria versions. ``lock`` takes its row FOR NO KEY UPDATE first: writers of new versions
+    then number them one after another, while certifications and accreditations referring to it are not held up."""
     await ensure_default_schemes(session)
-    row = await session.get(LabelSchemeRow, code)
+    row = await session.get(LabelSchemeRow, code, with_for_update={"key_share": True} if lock else None)
     if row is None:
         raise NotFound(f"no label scheme {code}", code="scheme_not_found")
     versions = (await session.scalars(select(CriteriaVersionRow).where(CriteriaVersionRow.scheme_code == code))).all()
@@ -136,20 +138,11 @@ async def add_criteria_version(
     effective_from: date,
     criteria: Sequence[Criterion],
 ) -> CriteriaVersion:
-    """A new version for ``category``, numbered after the newest.
-
-    The scheme's row is locked first (FOR NO KEY UPDATE: certifications and accreditations referring to the scheme
-    are not held up), so concurrent additions number their versions one after another instead of racing for one.
-    """
+    """A new version for ``category``, numbered after the newest: the scheme is loaded locked, so concurrent
+    additions number their versions one after another instead of racing for one."""
     if not criteria:
         raise RuleViolation("a criteria version needs at least one criterion", code="invalid_criterion")
-    await ensure_default_schemes(session)
-    locked = await session.scalar(
-        select(LabelSchemeRow.code).where(LabelSchemeRow.code == scheme_code).with_for_update(key_share=True)
-    )
-    if locked is None:
-        raise NotFound(f"no label scheme {scheme_code}", code="scheme_not_found")
-    scheme = await load_scheme(session, scheme_code)
+    scheme = await load_scheme(session, scheme_code, lock=True)
     newest = max((v.version for v in scheme.criteria if v.category is category), default=0)
     if any(v.category is category and v.effective_from > effective_from for v in scheme.criteria):
         raise Conflict("a newer version already takes effect later; versions follow each other", code="criteria_order")

@@ -126,16 +126,10 @@ async def post_with_connection(connection: asyncpg.Connection, specs: Sequence[T
 
 
 def alone_arguments(spec: TransferSpec) -> tuple[Any, ...]:
-    """``ledger_post_alone``'s arguments, in its parameter order."""
-    return (
-        spec.id,
-        spec.debit_account_id,
-        spec.credit_account_id,
-        spec.amount,
-        spec.asset_id,
-        spec.code,
-        spec.reference,
-    )
+    """``ledger_post_alone``'s arguments: ``ledger_post_single``'s without the flags and the timeout (a plain
+    transfer has neither)."""
+    *leading, _flags, _timeout, reference = _single_args(spec)
+    return (*leading, reference)
 
 
 async def _post_alone(connection: asyncpg.Connection, spec: TransferSpec) -> str:

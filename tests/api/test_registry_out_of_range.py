@@ -9,12 +9,14 @@ from datetime import date
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.registry.tables import Parcel, Project
 from tests.api.test_registry_bad_input import snapshot
-from tests.conftest import MemberFactory
+from tests.conftest import EmptyDatabase, MemberFactory
 from tests.integration.registry.builders import (
     API,
     cast,
@@ -31,6 +33,7 @@ from tests.integration.registry.builders import (
 from tests.integration.registry.builders import seeded as seeded
 
 PROBLEM = "application/problem+json"
+CREDITING_WITHIN = "ck_project_crediting_within_vintages"  # migration 0024
 
 
 def _refused(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
@@ -85,12 +88,19 @@ async def test_a_crediting_period_must_lie_within_the_issuable_vintages(
 async def _move_crediting_period(
     sessions: async_sessionmaker[AsyncSession], project_id: str, start: str, end: str
 ) -> None:
-    """As a project registered before the vintage rule could have stored it."""
+    """As a project registered before the vintage rule could have stored it: migration 0024's constraint is set
+    aside for the one UPDATE and put back as it was (NOT VALID, so the older row stays)."""
     async with sessions() as session, session.begin():
+        definition = await session.scalar(
+            text("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = :name"),
+            {"name": CREDITING_WITHIN},
+        )
+        await session.execute(text(f"ALTER TABLE project DROP CONSTRAINT {CREDITING_WITHIN}"))
         await session.execute(
             text("UPDATE project SET crediting_start = :start, crediting_end = :end WHERE id = :id"),
             {"start": date.fromisoformat(start), "end": date.fromisoformat(end), "id": project_id},
         )
+        await session.execute(text(f"ALTER TABLE project ADD CONSTRAINT {CREDITING_WITHIN} {definition}"))
 
 
 async def test_a_report_on_an_older_project_without_an_issuable_vintage_is_refused(
@@ -255,3 +265,43 @@ async def test_a_polygon_keeps_only_its_checked_members(
     async with sessions() as session:
         stored = (await session.execute(text("SELECT polygon FROM parcel ORDER BY tenure_number"))).scalars().all()
     assert [set(polygon) for polygon in stored] == [{"type", "coordinates"}] * len(extras)
+
+
+async def test_the_database_keeps_crediting_and_claim_periods_within_the_vintages(
+    client: httpx.AsyncClient, make_member: MemberFactory, sessions: async_sessionmaker[AsyncSession], seeded: None
+) -> None:
+    """Migration 0024: a direct write cannot store what the domain refuses; a row within the years still updates."""
+    people = await cast(client, make_member)
+    project, _ = await draft_project(client, people, parcels=0)
+    for start, end in (("1989-12-31", "2030-12-31"), ("2030-01-01", "2100-01-01"), ("0001-01-01", "9999-12-31")):
+        async with sessions() as session, session.begin():
+            with pytest.raises(DBAPIError, match=CREDITING_WITHIN):
+                await session.execute(
+                    text("UPDATE project SET crediting_start = :start, crediting_end = :end WHERE id = :id"),
+                    {"start": date.fromisoformat(start), "end": date.fromisoformat(end), "id": project["id"]},
+                )
+    async with sessions() as session, session.begin():
+        await session.execute(
+            text("UPDATE project SET crediting_start = '1990-01-01', crediting_end = '2099-12-31' WHERE id = :id"),
+            {"id": project["id"]},
+        )
+        checks = (
+            await session.execute(
+                text(
+                    "SELECT conname, convalidated FROM pg_constraint "
+                    "WHERE conname IN (:crediting, 'ck_retirement_claim_within_vintages') ORDER BY conname"
+                ),
+                {"crediting": CREDITING_WITHIN},
+            )
+        ).all()
+    assert [tuple(row) for row in checks] == [(CREDITING_WITHIN, False), ("ck_retirement_claim_within_vintages", False)]
+
+
+async def test_0024_adds_the_constraints_and_its_downgrade_drops_them(empty_database: EmptyDatabase) -> None:
+    names = "SELECT array_agg(conname::text ORDER BY conname) FROM pg_constraint WHERE conname LIKE '%within_vintages'"
+    await empty_database.upgrade("0023")
+    assert await empty_database.fetchval(names) is None
+    await empty_database.upgrade("0024")
+    assert await empty_database.fetchval(names) == [CREDITING_WITHIN, "ck_retirement_claim_within_vintages"]
+    await empty_database.downgrade("0023")
+    assert await empty_database.fetchval(names) is None
