@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from services.config import get_settings
 from services.embedded import redact, resolve_servers
+
+if TYPE_CHECKING:
+    from services.bench import ledger as bench_ledger
 
 app = typer.Typer(help="Benchmarks (figures beside a baseline measured in the same run).", no_args_is_help=True)
 
@@ -60,6 +63,7 @@ def ledger(as_json: JsonOption = False, keep: KeepOption = False, scale: ScaleOp
         typer.echo(f"(a) against the baseline, round by round: {rounds}")
     typer.echo("")
     typer.echo(bar_chart([(row.name, row.rate) for row in report.rows], unit="/s"))
+    _echo_cpu(report)
     typer.echo("")
     typer.echo(f"sealed {report.integrity.blocks_sealed} blocks; {report.integrity.verify}")
     typer.echo(report.integrity.audit)
@@ -67,6 +71,31 @@ def ledger(as_json: JsonOption = False, keep: KeepOption = False, scale: ScaleOp
         typer.echo(json.dumps(report.as_json()))
     if not (report.integrity.audit_ok and report.integrity.verify_ok and report.floor_ok):
         raise typer.Exit(code=1)
+
+
+def _echo_cpu(report: bench_ledger.Report) -> None:
+    """CPU microseconds per operation of the compared rows, as a chart, and how much the host took meanwhile."""
+    from services.bench.common import bar_chart
+
+    figures = report.cpu_figures()
+    typer.echo("")
+    rows = [("(a) single transfers", "single"), ("(f) floor", "floor"), ("(d) baseline", "baseline")]
+    if figures["single_server_cpu_us"] is None:
+        typer.echo("CPU per operation: not measured (the server does not run on this machine)")
+    else:
+        typer.echo("CPU per operation, the row's server backends and the benchmark's clients:")
+        chart = []
+        for label, key in rows:
+            server, client = figures[f"{key}_server_cpu_us"], figures[f"{key}_client_cpu_us"]
+            chart += [(f"{label}, server", server or 0.0), (f"{label}, clients", client or 0.0)]
+        typer.echo(bar_chart(chart, unit="us"))
+        ratio = figures["single_cpu_ratio"]
+        if ratio is not None:
+            typer.echo(f"by CPU alone, (a) would run at {ratio:.2f}x of the baseline")
+    steal = figures["steal_share"]
+    if steal is not None:
+        unsteady = " (a noisy host: figures of this run move more than usual)" if steal > 0.05 else ""
+        typer.echo(f"the host took {steal:.1%} of this machine's CPU time while (a), (f) and (d) ran{unsteady}")
 
 
 @app.command("inventory")

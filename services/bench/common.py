@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import os
 import secrets
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import asyncpg
 
@@ -18,14 +20,79 @@ from services.db import to_asyncpg_dsn
 
 
 @dataclass
+class CpuUse:
+    """CPU seconds a measurement cost: its server backends (when the server runs on this machine, read from /proc;
+    else None), this process (the clients), and the machine's steal: time its virtual CPUs were ready to run but the
+    host ran someone else, with the time of all its CPUs in all (``machine``) to make a share of it. Steal does not
+    stay out of the processes' counts: on a host that takes time away they grow as well."""
+
+    server: float | None = 0.0
+    client: float = 0.0
+    steal: float = 0.0
+    machine: float = 0.0
+
+    def __add__(self, other: CpuUse) -> CpuUse:
+        server = None if self.server is None or other.server is None else self.server + other.server
+        return CpuUse(server, self.client + other.client, self.steal + other.steal, self.machine + other.machine)
+
+    @property
+    def steal_share(self) -> float:
+        return self.steal / self.machine if self.machine else 0.0
+
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _backend_cpu_seconds(pid: int) -> float | None:
+    """CPU seconds a PostgreSQL process on this machine has run so far (None if ``pid`` is not one here): from
+    /proc/<pid>/schedstat in nanoseconds, or /proc/<pid>/stat in clock ticks where the kernel keeps no schedstat."""
+    proc = Path(f"/proc/{pid}")
+    try:
+        if (proc / "comm").read_text().strip() != "postgres":
+            return None
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            return int((proc / "schedstat").read_text().split()[0]) / 1e9
+        fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def cpu_now(server_pids: Sequence[int]) -> CpuUse:
+    """Counters to subtract: CPU seconds so far of the given server backends, of this process, and of the machine."""
+    server: float | None = 0.0
+    for pid in server_pids:
+        seconds = _backend_cpu_seconds(pid)
+        server = None if seconds is None or server is None else server + seconds
+    steal = machine = 0.0
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        ticks = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        steal, machine = ticks[7] / _TICKS, sum(ticks[:8]) / _TICKS  # user .. steal; guest time is inside user
+    return CpuUse(server, time.process_time(), steal, machine)
+
+
+def cpu_since(before: CpuUse, after: CpuUse) -> CpuUse:
+    server = None if before.server is None or after.server is None else after.server - before.server
+    return CpuUse(server, after.client - before.client, after.steal - before.steal, after.machine - before.machine)
+
+
+@dataclass
 class Measurement:
-    """Operations done, seconds taken, and the latency of each unit of work (one commit)."""
+    """Operations done, seconds taken, the latency of each unit of work (one commit), and the CPU it cost."""
 
     name: str
     operations: int = 0
     seconds: float = 0.0
     errors: int = 0
     latencies: list[float] = field(default_factory=list)
+    cpu: CpuUse | None = None
+
+    def cpu_per_operation(self, part: str) -> float | None:
+        """Microseconds of ``part`` ('server' or 'client') CPU per operation, when it was measured."""
+        if self.cpu is None or not self.operations:
+            return None
+        seconds: float | None = getattr(self.cpu, part)
+        return None if seconds is None else seconds / self.operations * 1e6
 
     @property
     def rate(self) -> float:
@@ -41,12 +108,16 @@ class Measurement:
 
 def combined(parts: Sequence[Measurement]) -> Measurement:
     """One row measured in several rounds, as one measurement: the operations and the seconds of all of them."""
+    cpu: CpuUse | None = None
+    if all(part.cpu is not None for part in parts):
+        cpu = sum((part.cpu for part in parts if part.cpu is not None), CpuUse())
     return Measurement(
         parts[0].name,
         operations=sum(part.operations for part in parts),
         seconds=sum(part.seconds for part in parts),
         errors=sum(part.errors for part in parts),
         latencies=[latency for part in parts for latency in part.latencies],
+        cpu=cpu,
     )
 
 
@@ -105,11 +176,14 @@ async def run_clients(
             measurement.operations += done
             progress.advance()
 
+    server_pids = [connection.get_server_pid() for connection in connections]
+    cpu_before = cpu_now(server_pids)
     started = time.perf_counter()
     try:
         await asyncio.gather(*(client(connection) for connection in connections))
     finally:
         measurement.seconds = time.perf_counter() - started
+        measurement.cpu = cpu_since(cpu_before, cpu_now(server_pids))
         if owned:
             for connection in connections:
                 await connection.close()

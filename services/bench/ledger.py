@@ -29,6 +29,7 @@ from domain.ledger.codes import AssetKind, Purpose
 from domain.ledger.ids import new_transfer_id
 from domain.ledger.transfers import TransferSpec
 from services.bench.common import (
+    CpuUse,
     Measurement,
     Progress,
     baseline_inserts,
@@ -309,11 +310,35 @@ class Report:
             "rounds": len(self.round_ratios),
             "single_ratio_rounds": self.round_ratios,
             "errors": sum(row.errors for row in self.rows),
+            # CPU microseconds per operation, read from /proc: the row's backends (None when the server is elsewhere)
+            # and the benchmark's own clients; and steal_share, the share of this machine's CPU time that its host
+            # gave to others while (a), (f) and (d) ran. Steal slows every row and inflates the CPU counts too (seen:
+            # 106 us per baseline INSERT at 8 % steal, 142 us at 21 %), so a run with much of it is a noisy one.
+            **self.cpu_figures(),
             "server_version": self.server_version,
             "blocks_sealed": self.integrity.blocks_sealed,
             "audit_ok": self.integrity.audit_ok,
             "verify_ok": self.integrity.verify_ok,
         }
+
+    def cpu_figures(self) -> dict[str, float | None]:
+        single, floor, base = self.by_name("(a)"), self.by_name("(f)"), self.baseline
+        figures: dict[str, float | None] = {}
+        for key, row in (("single", single), ("floor", floor), ("baseline", base), ("hot", self.by_name("(b)"))):
+            for part in ("server", "client"):
+                value = row.cpu_per_operation(part)
+                figures[f"{key}_{part}_cpu_us"] = None if value is None else round(value, 1)
+        costs = [_cpu_cost(row) for row in (single, base)]
+        figures["single_cpu_ratio"] = round(costs[1] / costs[0], 3) if costs[0] and costs[1] else None
+        compared = [row.cpu for row in (single, floor, base) if row.cpu is not None]
+        figures["steal_share"] = round(sum(compared, CpuUse()).steal_share, 3) if compared else None
+        return figures
+
+
+def _cpu_cost(row: Measurement) -> float | None:
+    """Server and client CPU microseconds per operation together, when both were measured."""
+    server, client = row.cpu_per_operation("server"), row.cpu_per_operation("client")
+    return None if server is None or client is None else server + client
 
 
 @dataclass(frozen=True)

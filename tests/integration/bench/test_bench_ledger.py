@@ -59,6 +59,14 @@ async def test_bench_ledger_runs_and_reports_every_row(servers: ServerUrls) -> N
     assert figures["errors"] == 0
     assert figures["server_version"] == version
     assert version.split(".")[0] in {"15", "16", "17", "18"}
+    # The server runs on this machine in the tests, so the CPU of each row's backends is read from /proc.
+    for row in ("single", "floor", "baseline", "hot"):
+        assert figures[f"{row}_server_cpu_us"] > 0
+        assert figures[f"{row}_client_cpu_us"] > 0
+    # A transfer (two account updates and a guarded insert) costs the server more than a one-row INSERT.
+    assert figures["single_server_cpu_us"] > figures["baseline_server_cpu_us"]
+    assert 0 < figures["single_cpu_ratio"] < 1
+    assert 0 <= figures["steal_share"] < 1
     assert figures["audit_ok"] is True
     assert figures["verify_ok"] is True
     assert {"single_tps", "hot_tps", "batched_tps", "baseline_tps"} <= figures.keys()
