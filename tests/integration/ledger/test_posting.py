@@ -179,7 +179,7 @@ async def test_transfers_are_append_only(sessions: Sessions, world: World) -> No
             with pytest.raises(DBAPIError, match="append-only"):
                 await session.execute(text(statement))
     async with unit_of_work(sessions) as session:
-        with pytest.raises(DBAPIError, match="fk_transfer_credit_account_id_asset_id_account"):
+        with pytest.raises(DBAPIError, match=r"its credit account .* does not hold asset"):
             await session.execute(
                 text(
                     "INSERT INTO transfer (id, debit_account_id, credit_account_id, asset_id, amount, code) "
@@ -252,7 +252,7 @@ async def test_forged_resolutions_are_refused_by_the_database(sessions: Sessions
                     },
                 )
     async with unit_of_work(sessions) as session:
-        with pytest.raises(DBAPIError, match="fk_transfer_debit_account_id_asset_id_account"):
+        with pytest.raises(DBAPIError, match=r"its debit account .* does not hold asset"):
             await session.execute(
                 insert,
                 {

@@ -1,0 +1,107 @@
+"""Direct INSERTs into transfer, below the posting functions: every row's accounts must exist and hold its asset.
+
+One statement trigger (migration 0027) checks all rows an INSERT wrote; a single bad row refuses the whole statement
+and is named, and nothing of the statement stays.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.db import unit_of_work
+from tests.conftest import EmptyDatabase
+from tests.integration.ledger.conftest import World
+
+Sessions = async_sessionmaker[AsyncSession]
+MISSING = 9_000_000_000
+
+INSERT_THREE = text(
+    "INSERT INTO transfer (id, debit_account_id, credit_account_id, asset_id, amount, code) VALUES "
+    "(:first, :d1, :c1, :asset, 1, 'forged'), (:second, :d2, :c2, :asset, 1, 'forged'), "
+    "(:third, :d3, :c3, :asset, 1, 'forged')"
+)
+
+
+async def _transfers(sessions: Sessions) -> int:
+    async with sessions() as session:
+        return int(await session.scalar(text("SELECT count(*) FROM transfer")) or 0)
+
+
+@pytest.mark.parametrize(
+    ("bad_row", "side", "pattern"),
+    [
+        (1, "debit", r"its debit account 9000000000 does not exist"),
+        (2, "credit", r"its credit account 9000000000 does not exist"),
+        (3, "debit", r"its debit account \d+ does not exist or does not hold asset"),
+    ],
+)
+async def test_one_bad_row_refuses_the_whole_insert(
+    sessions: Sessions, world: World, bad_row: int, side: str, pattern: str
+) -> None:
+    a, b = world.cny_accounts
+    rows = dict.fromkeys((1, 2, 3), (a, b))
+    if bad_row == 3:
+        rows[3] = (world.credit_accounts[0], b)  # an account of another asset
+    elif side == "debit":
+        rows[bad_row] = (MISSING, b)
+    else:
+        rows[bad_row] = (a, MISSING)
+    ids = {name: str(uuid.uuid4()) for name in ("first", "second", "third")}
+    values = {
+        **ids,
+        "asset": world.cny,
+        **{f"d{n}": rows[n][0] for n in rows},
+        **{f"c{n}": rows[n][1] for n in rows},
+    }
+    before = await _transfers(sessions)
+    async with unit_of_work(sessions) as session:
+        with pytest.raises(DBAPIError, match=pattern) as refused:
+            await session.execute(INSERT_THREE, values)
+    error = refused.value.orig
+    assert getattr(error, "sqlstate", None) == "23503"
+    cause = getattr(error, "__cause__", None)
+    assert isinstance(cause, asyncpg.ForeignKeyViolationError)
+    assert cause.constraint_name == "transfer_accounts_exist"
+    assert str(list(ids.values())[bad_row - 1]) in str(cause)
+    assert await _transfers(sessions) == before
+
+
+async def test_rows_whose_accounts_hold_the_asset_pass(sessions: Sessions, world: World) -> None:
+    a, b = world.cny_accounts
+    values = {
+        "first": "00000000-0000-7000-8000-000000000001",
+        "second": "00000000-0000-7000-8000-000000000002",
+        "third": "00000000-0000-7000-8000-000000000003",
+        "asset": world.cny,
+        "d1": a, "c1": b, "d2": b, "c2": a, "d3": world.cny_source, "c3": a,
+    }  # fmt: skip
+    before = await _transfers(sessions)
+    async with unit_of_work(sessions) as session:
+        await session.execute(INSERT_THREE, values)
+    assert await _transfers(sessions) == before + 3
+
+
+async def test_0027_swaps_the_foreign_keys_for_the_statement_guard_and_back(empty_database: EmptyDatabase) -> None:
+    database = empty_database
+    guards = (
+        "SELECT array_agg(name ORDER BY name) FROM ("
+        " SELECT tgname AS name FROM pg_trigger WHERE tgrelid = 'transfer'::regclass AND NOT tgisinternal"
+        " UNION ALL SELECT conname FROM pg_constraint WHERE conrelid = 'transfer'::regclass AND contype = 'f') g"
+    )
+    foreign_keys = ["fk_transfer_credit_account_id_asset_id_account", "fk_transfer_debit_account_id_asset_id_account"]
+    await database.upgrade("0026")
+    before = await database.fetchval(guards)
+    assert set(foreign_keys) <= set(before)
+    assert "transfer_accounts_exist" not in before
+    await database.upgrade("0027")
+    after = await database.fetchval(guards)
+    assert not set(foreign_keys) & set(after)
+    assert "transfer_accounts_exist" in after
+    await database.downgrade("0026")
+    assert await database.fetchval(guards) == before
