@@ -32,8 +32,20 @@ class CpuUse:
     machine: float = 0.0
 
     def __add__(self, other: CpuUse) -> CpuUse:
-        server = None if self.server is None or other.server is None else self.server + other.server
-        return CpuUse(server, self.client + other.client, self.steal + other.steal, self.machine + other.machine)
+        return self._combine(other, 1)
+
+    def __sub__(self, other: CpuUse) -> CpuUse:
+        """What was spent between two readings of ``cpu_now``: ``after - before``."""
+        return self._combine(other, -1)
+
+    def _combine(self, other: CpuUse, sign: int) -> CpuUse:
+        server = None if self.server is None or other.server is None else self.server + sign * other.server
+        return CpuUse(
+            server,
+            self.client + sign * other.client,
+            self.steal + sign * other.steal,
+            self.machine + sign * other.machine,
+        )
 
     @property
     def steal_share(self) -> float:
@@ -69,11 +81,6 @@ def cpu_now(server_pids: Sequence[int]) -> CpuUse:
         ticks = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
         steal, machine = ticks[7] / _TICKS, sum(ticks[:8]) / _TICKS  # user .. steal; guest time is inside user
     return CpuUse(server, time.process_time(), steal, machine)
-
-
-def cpu_since(before: CpuUse, after: CpuUse) -> CpuUse:
-    server = None if before.server is None or after.server is None else after.server - before.server
-    return CpuUse(server, after.client - before.client, after.steal - before.steal, after.machine - before.machine)
 
 
 @dataclass
@@ -183,7 +190,7 @@ async def run_clients(
         await asyncio.gather(*(client(connection) for connection in connections))
     finally:
         measurement.seconds = time.perf_counter() - started
-        measurement.cpu = cpu_since(cpu_before, cpu_now(server_pids))
+        measurement.cpu = cpu_now(server_pids) - cpu_before
         if owned:
             for connection in connections:
                 await connection.close()

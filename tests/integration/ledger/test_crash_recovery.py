@@ -32,6 +32,7 @@ from services.embedded import start_embedded_postgres
 from services.ledger.posting import linked, post_with_connection
 from services.ledger.sealer import seal, verify
 from services.migrate import upgrade
+from tests.conftest import _with_database
 
 CLIENTS = 6
 ACKNOWLEDGED_BEFORE_CRASH = 400
@@ -42,9 +43,8 @@ class Server:
     """An embedded PostgreSQL that the test may kill and start again."""
 
     def __init__(self, folder: Path) -> None:
-        self.folder = folder
         self.handle, uri = start_embedded_postgres(folder)
-        self.url = uri.replace("/postgres?", "/ledger?", 1)
+        self.url = _with_database(uri, "ledger")
         self.admin_dsn = to_asyncpg_dsn(uri)
 
     def kill(self) -> None:
@@ -119,9 +119,10 @@ async def test_a_killed_server_loses_no_acknowledged_transfer(server: Server) ->
     async def sealer() -> None:
         nonlocal blocks_before_crash
         engine = make_engine(server.url, pool_size=1)
+        sealing_sessions = make_sessionmaker(engine)
         try:
             while True:
-                async with unit_of_work(make_sessionmaker(engine)) as session:
+                async with unit_of_work(sealing_sessions) as session:
                     blocks_before_crash += await seal(session, block_size=25, max_blocks=4)
                 await asyncio.sleep(0.01)
         except Exception:

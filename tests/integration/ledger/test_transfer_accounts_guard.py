@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.db import unit_of_work
 from tests.conftest import EmptyDatabase
 from tests.integration.ledger.conftest import World
+from tests.integration.ledger.test_migration_fast_guards import GUARDS
 
 Sessions = async_sessionmaker[AsyncSession]
 MISSING = 9_000_000_000
@@ -89,11 +90,7 @@ async def test_rows_whose_accounts_hold_the_asset_pass(sessions: Sessions, world
 
 async def test_0027_swaps_the_foreign_keys_for_the_statement_guard_and_back(empty_database: EmptyDatabase) -> None:
     database = empty_database
-    guards = (
-        "SELECT array_agg(name ORDER BY name) FROM ("
-        " SELECT tgname AS name FROM pg_trigger WHERE tgrelid = 'transfer'::regclass AND NOT tgisinternal"
-        " UNION ALL SELECT conname FROM pg_constraint WHERE conrelid = 'transfer'::regclass AND contype = 'f') g"
-    )
+    guards = GUARDS  # triggers and foreign keys on transfer, as the test of 0006 reads them
     foreign_keys = ["fk_transfer_credit_account_id_asset_id_account", "fk_transfer_debit_account_id_asset_id_account"]
     await database.upgrade("0026")
     before = await database.fetchval(guards)
