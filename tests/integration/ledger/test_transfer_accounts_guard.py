@@ -102,3 +102,55 @@ async def test_0027_swaps_the_foreign_keys_for_the_statement_guard_and_back(empt
     assert "transfer_accounts_exist" in after
     await database.downgrade("0026")
     assert await database.fetchval(guards) == before
+
+
+async def test_a_single_row_on_another_asset_names_its_credit_side(sessions: Sessions, world: World) -> None:
+    a, _ = world.cny_accounts
+    other = world.credit_accounts[0]
+    transfer = str(uuid.uuid4())
+    before = await _transfers(sessions)
+    async with unit_of_work(sessions) as session:
+        with pytest.raises(DBAPIError, match=rf"transfer {transfer}: its credit account {other} does not exist"):
+            await session.execute(
+                text(
+                    "INSERT INTO transfer (id, debit_account_id, credit_account_id, asset_id, amount, code) "
+                    "VALUES (:id, :debit, :credit, :asset, 1, 'forged')"
+                ),
+                {"id": transfer, "debit": a, "credit": other, "asset": world.cny},
+            )
+    assert await _transfers(sessions) == before
+
+
+async def test_one_bad_row_among_a_thousand_is_found(sessions: Sessions, world: World) -> None:
+    a, b = world.cny_accounts
+    ids = [str(uuid.uuid4()) for _ in range(1_000)]
+    debits = [a if index % 2 else b for index in range(1_000)]
+    credits = [b if index % 2 else a for index in range(1_000)]
+    credits[700] = MISSING
+    before = await _transfers(sessions)
+    async with unit_of_work(sessions) as session:
+        with pytest.raises(DBAPIError, match=rf"transfer {ids[700]}: its credit account {MISSING} does not exist"):
+            await session.execute(
+                text(
+                    "INSERT INTO transfer (id, debit_account_id, credit_account_id, asset_id, amount, code) "
+                    "SELECT id, debit, credit, :asset, 1, 'forged' "
+                    "FROM unnest(CAST(:ids AS uuid[]), CAST(:debits AS bigint[]), CAST(:credits AS bigint[])) "
+                    "AS row (id, debit, credit)"
+                ),
+                {"ids": ids, "debits": debits, "credits": credits, "asset": world.cny},
+            )
+    assert await _transfers(sessions) == before
+
+
+async def test_0028_replaces_the_guard_query_and_back(empty_database: EmptyDatabase) -> None:
+    database = empty_database
+    source = "SELECT prosrc FROM pg_proc WHERE proname = 'ledger_transfer_accounts_exist'"
+    await database.upgrade("0027")
+    before = await database.fetchval(source)
+    assert "OFFSET 0" in before
+    await database.upgrade("0028")
+    after = await database.fetchval(source)
+    assert "count(*)" in after
+    assert "OFFSET 0" not in after
+    await database.downgrade("0027")
+    assert await database.fetchval(source) == before
