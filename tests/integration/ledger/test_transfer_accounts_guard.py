@@ -10,7 +10,7 @@ import uuid
 
 import asyncpg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -32,6 +32,16 @@ INSERT_THREE = text(
 async def _transfers(sessions: Sessions) -> int:
     async with sessions() as session:
         return int(await session.scalar(text("SELECT count(*) FROM transfer")) or 0)
+
+
+async def _refused(sessions: Sessions, statement: TextClause, values: dict[str, object], pattern: str) -> DBAPIError:
+    """``statement`` is refused with a message matching ``pattern``, and no transfer of it stays."""
+    before = await _transfers(sessions)
+    async with unit_of_work(sessions) as session:
+        with pytest.raises(DBAPIError, match=pattern) as refused:
+            await session.execute(statement, values)
+    assert await _transfers(sessions) == before
+    return refused.value
 
 
 @pytest.mark.parametrize(
@@ -60,17 +70,12 @@ async def test_one_bad_row_refuses_the_whole_insert(
         **{f"d{n}": rows[n][0] for n in rows},
         **{f"c{n}": rows[n][1] for n in rows},
     }
-    before = await _transfers(sessions)
-    async with unit_of_work(sessions) as session:
-        with pytest.raises(DBAPIError, match=pattern) as refused:
-            await session.execute(INSERT_THREE, values)
-    error = refused.value.orig
+    error = (await _refused(sessions, INSERT_THREE, values, pattern)).orig
     assert getattr(error, "sqlstate", None) == "23503"
     cause = getattr(error, "__cause__", None)
     assert isinstance(cause, asyncpg.ForeignKeyViolationError)
     assert cause.constraint_name == "transfer_accounts_exist"
     assert str(list(ids.values())[bad_row - 1]) in str(cause)
-    assert await _transfers(sessions) == before
 
 
 async def test_rows_whose_accounts_hold_the_asset_pass(sessions: Sessions, world: World) -> None:
@@ -108,17 +113,12 @@ async def test_a_single_row_on_another_asset_names_its_credit_side(sessions: Ses
     a, _ = world.cny_accounts
     other = world.credit_accounts[0]
     transfer = str(uuid.uuid4())
-    before = await _transfers(sessions)
-    async with unit_of_work(sessions) as session:
-        with pytest.raises(DBAPIError, match=rf"transfer {transfer}: its credit account {other} does not exist"):
-            await session.execute(
-                text(
-                    "INSERT INTO transfer (id, debit_account_id, credit_account_id, asset_id, amount, code) "
-                    "VALUES (:id, :debit, :credit, :asset, 1, 'forged')"
-                ),
-                {"id": transfer, "debit": a, "credit": other, "asset": world.cny},
-            )
-    assert await _transfers(sessions) == before
+    insert_one = text(
+        "INSERT INTO transfer (id, debit_account_id, credit_account_id, asset_id, amount, code) "
+        "VALUES (:id, :debit, :credit, :asset, 1, 'forged')"
+    )
+    values: dict[str, object] = {"id": transfer, "debit": a, "credit": other, "asset": world.cny}
+    await _refused(sessions, insert_one, values, rf"transfer {transfer}: its credit account {other} does not exist")
 
 
 async def test_one_bad_row_among_a_thousand_is_found(sessions: Sessions, world: World) -> None:
@@ -127,19 +127,14 @@ async def test_one_bad_row_among_a_thousand_is_found(sessions: Sessions, world: 
     debits = [a if index % 2 else b for index in range(1_000)]
     credits = [b if index % 2 else a for index in range(1_000)]
     credits[700] = MISSING
-    before = await _transfers(sessions)
-    async with unit_of_work(sessions) as session:
-        with pytest.raises(DBAPIError, match=rf"transfer {ids[700]}: its credit account {MISSING} does not exist"):
-            await session.execute(
-                text(
-                    "INSERT INTO transfer (id, debit_account_id, credit_account_id, asset_id, amount, code) "
-                    "SELECT id, debit, credit, :asset, 1, 'forged' "
-                    "FROM unnest(CAST(:ids AS uuid[]), CAST(:debits AS bigint[]), CAST(:credits AS bigint[])) "
-                    "AS row (id, debit, credit)"
-                ),
-                {"ids": ids, "debits": debits, "credits": credits, "asset": world.cny},
-            )
-    assert await _transfers(sessions) == before
+    insert_many = text(
+        "INSERT INTO transfer (id, debit_account_id, credit_account_id, asset_id, amount, code) "
+        "SELECT id, debit, credit, :asset, 1, 'forged' "
+        "FROM unnest(CAST(:ids AS uuid[]), CAST(:debits AS bigint[]), CAST(:credits AS bigint[])) "
+        "AS row (id, debit, credit)"
+    )
+    values: dict[str, object] = {"ids": ids, "debits": debits, "credits": credits, "asset": world.cny}
+    await _refused(sessions, insert_many, values, rf"transfer {ids[700]}: its credit account {MISSING} does not exist")
 
 
 async def test_0028_replaces_the_guard_query_and_back(empty_database: EmptyDatabase) -> None:
