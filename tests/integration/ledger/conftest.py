@@ -70,24 +70,37 @@ async def world(sessions: async_sessionmaker[AsyncSession]) -> World:
 
 
 async def refused(
-    sessions: async_sessionmaker[AsyncSession], statement: str, params: dict[str, object], rule: str
-) -> None:
-    """``statement`` fails with check_violation (23514) and names ``rule``: in the message and as the constraint that
-    asyncpg reports (a domain's rule is named by itself, not by the table CHECK that casts to the domain)."""
+    sessions: async_sessionmaker[AsyncSession],
+    statement: str,
+    params: dict[str, object],
+    rule: str,
+    *,
+    sqlstate: str = "23514",
+    match: str | None = None,
+) -> DBAPIError:
+    """``statement`` fails with ``sqlstate`` (check_violation unless told) and names ``rule`` as the constraint that
+    asyncpg reports (a domain's rule is named by itself, not by the table CHECK that casts to the domain); its
+    message matches ``match``, by default the rule's name. Returns the error."""
     async with sessions() as session, session.begin():
-        with pytest.raises(DBAPIError, match=rule) as failure:
+        with pytest.raises(DBAPIError, match=match or rule) as failure:
             await session.execute(text(statement), params)
     error = failure.value.orig
-    assert getattr(error, "sqlstate", None) == "23514"
+    assert getattr(error, "sqlstate", None) == sqlstate
     assert getattr(error.__cause__, "constraint_name", None) == rule
+    return failure.value
+
+
+async def transfer_count(sessions: async_sessionmaker[AsyncSession]) -> int:
+    async with sessions() as session:
+        return int((await session.execute(text("SELECT count(*) FROM transfer"))).scalar_one())
 
 
 # A transfer written around the posting functions, to show what the database refuses by itself.
 DIRECT_TRANSFER = (
     "INSERT INTO transfer (id, debit_account_id, credit_account_id, asset_id, amount, code, pending, post_pending, "
-    "pending_id, timeout_seconds, expires_at, reference) VALUES (gen_random_uuid(), :debit, :credit, :asset, "
-    ":amount, :code, :pending, :post_pending, CAST(:pending_id AS uuid), :timeout, CASE WHEN :expires THEN now() END, "
-    ":reference)"
+    "pending_id, timeout_seconds, expires_at, reference) VALUES (COALESCE(CAST(:id AS uuid), gen_random_uuid()), "
+    ":debit, :credit, :asset, :amount, :code, :pending, :post_pending, CAST(:pending_id AS uuid), :timeout, "
+    "CASE WHEN :expires THEN now() END, :reference)"
 )
 
 
@@ -95,6 +108,7 @@ def direct_transfer(world: World, *, same_accounts: bool = False, **changes: obj
     """The parameters of ``DIRECT_TRANSFER``: a legal plain transfer between the two CNY holders, with ``changes``."""
     debit, credit = world.cny_accounts
     plain: dict[str, object] = {
+        "id": None,  # a new random id
         "debit": debit,
         "credit": debit if same_accounts else credit,
         "asset": world.cny,

@@ -1,7 +1,7 @@
 """Direct INSERTs into transfer, below the posting functions: every row's accounts must exist and hold its asset.
 
-One statement trigger (migration 0027) checks all rows an INSERT wrote; a single bad row refuses the whole statement
-and is named, and nothing of the statement stays.
+One statement trigger (migrations 0027, 0028) checks all rows an INSERT wrote; a single bad row refuses the whole
+statement and is named, and nothing of the statement stays.
 """
 
 from __future__ import annotations
@@ -10,38 +10,37 @@ import uuid
 
 import asyncpg
 import pytest
-from sqlalchemy import TextClause, text
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.db import unit_of_work
 from tests.conftest import EmptyDatabase
-from tests.integration.ledger.conftest import World
+from tests.integration.ledger.conftest import DIRECT_TRANSFER, World, direct_transfer, refused, transfer_count
 from tests.integration.ledger.test_migration_fast_guards import GUARDS
 
 Sessions = async_sessionmaker[AsyncSession]
 MISSING = 9_000_000_000
 
-INSERT_THREE = text(
+GUARD = "transfer_accounts_exist"
+INSERT_THREE = (
     "INSERT INTO transfer (id, debit_account_id, credit_account_id, asset_id, amount, code) VALUES "
     "(:first, :d1, :c1, :asset, 1, 'forged'), (:second, :d2, :c2, :asset, 1, 'forged'), "
     "(:third, :d3, :c3, :asset, 1, 'forged')"
 )
+INSERT_MANY = (
+    "INSERT INTO transfer (id, debit_account_id, credit_account_id, asset_id, amount, code) "
+    "SELECT id, debit, credit, :asset, 1, 'forged' FROM unnest(CAST(:ids AS uuid[]), CAST(:debits AS bigint[]), "
+    "CAST(:credits AS bigint[])) AS row (id, debit, credit)"
+)
 
 
-async def _transfers(sessions: Sessions) -> int:
-    async with sessions() as session:
-        return int(await session.scalar(text("SELECT count(*) FROM transfer")) or 0)
-
-
-async def _refused(sessions: Sessions, statement: TextClause, values: dict[str, object], pattern: str) -> DBAPIError:
-    """``statement`` is refused with a message matching ``pattern``, and no transfer of it stays."""
-    before = await _transfers(sessions)
-    async with unit_of_work(sessions) as session:
-        with pytest.raises(DBAPIError, match=pattern) as refused:
-            await session.execute(statement, values)
-    assert await _transfers(sessions) == before
-    return refused.value
+async def _refused_whole(sessions: Sessions, statement: str, params: dict[str, object], match: str) -> DBAPIError:
+    """``statement`` is refused by the guard (23503) with a message matching ``match``, and none of its rows stays."""
+    before = await transfer_count(sessions)
+    error = await refused(sessions, statement, params, GUARD, sqlstate="23503", match=match)
+    assert await transfer_count(sessions) == before
+    return error
 
 
 @pytest.mark.parametrize(
@@ -64,17 +63,14 @@ async def test_one_bad_row_refuses_the_whole_insert(
     else:
         rows[bad_row] = (a, MISSING)
     ids = {name: str(uuid.uuid4()) for name in ("first", "second", "third")}
-    values = {
+    values: dict[str, object] = {
         **ids,
         "asset": world.cny,
         **{f"d{n}": rows[n][0] for n in rows},
         **{f"c{n}": rows[n][1] for n in rows},
     }
-    error = (await _refused(sessions, INSERT_THREE, values, pattern)).orig
-    assert getattr(error, "sqlstate", None) == "23503"
-    cause = getattr(error, "__cause__", None)
+    cause = (await _refused_whole(sessions, INSERT_THREE, values, pattern)).orig.__cause__
     assert isinstance(cause, asyncpg.ForeignKeyViolationError)
-    assert cause.constraint_name == "transfer_accounts_exist"
     assert str(list(ids.values())[bad_row - 1]) in str(cause)
 
 
@@ -87,10 +83,10 @@ async def test_rows_whose_accounts_hold_the_asset_pass(sessions: Sessions, world
         "asset": world.cny,
         "d1": a, "c1": b, "d2": b, "c2": a, "d3": world.cny_source, "c3": a,
     }  # fmt: skip
-    before = await _transfers(sessions)
+    before = await transfer_count(sessions)
     async with unit_of_work(sessions) as session:
-        await session.execute(INSERT_THREE, values)
-    assert await _transfers(sessions) == before + 3
+        await session.execute(text(INSERT_THREE), values)
+    assert await transfer_count(sessions) == before + 3
 
 
 async def test_0027_swaps_the_foreign_keys_for_the_statement_guard_and_back(empty_database: EmptyDatabase) -> None:
@@ -110,15 +106,11 @@ async def test_0027_swaps_the_foreign_keys_for_the_statement_guard_and_back(empt
 
 
 async def test_a_single_row_on_another_asset_names_its_credit_side(sessions: Sessions, world: World) -> None:
-    a, _ = world.cny_accounts
     other = world.credit_accounts[0]
     transfer = str(uuid.uuid4())
-    insert_one = text(
-        "INSERT INTO transfer (id, debit_account_id, credit_account_id, asset_id, amount, code) "
-        "VALUES (:id, :debit, :credit, :asset, 1, 'forged')"
-    )
-    values: dict[str, object] = {"id": transfer, "debit": a, "credit": other, "asset": world.cny}
-    await _refused(sessions, insert_one, values, rf"transfer {transfer}: its credit account {other} does not exist")
+    params = direct_transfer(world, id=transfer, credit=other)
+    match = rf"transfer {transfer}: its credit account {other} does not exist or does not hold asset {world.cny}"
+    await _refused_whole(sessions, DIRECT_TRANSFER, params, match)
 
 
 async def test_one_bad_row_among_a_thousand_is_found(sessions: Sessions, world: World) -> None:
@@ -127,14 +119,8 @@ async def test_one_bad_row_among_a_thousand_is_found(sessions: Sessions, world: 
     debits = [a if index % 2 else b for index in range(1_000)]
     credits = [b if index % 2 else a for index in range(1_000)]
     credits[700] = MISSING
-    insert_many = text(
-        "INSERT INTO transfer (id, debit_account_id, credit_account_id, asset_id, amount, code) "
-        "SELECT id, debit, credit, :asset, 1, 'forged' "
-        "FROM unnest(CAST(:ids AS uuid[]), CAST(:debits AS bigint[]), CAST(:credits AS bigint[])) "
-        "AS row (id, debit, credit)"
-    )
-    values: dict[str, object] = {"ids": ids, "debits": debits, "credits": credits, "asset": world.cny}
-    await _refused(sessions, insert_many, values, rf"transfer {ids[700]}: its credit account {MISSING} does not exist")
+    params: dict[str, object] = {"ids": ids, "debits": debits, "credits": credits, "asset": world.cny}
+    await _refused_whole(sessions, INSERT_MANY, params, rf"transfer {ids[700]}: its credit account {MISSING} does not")
 
 
 async def test_0028_replaces_the_guard_query_and_back(empty_database: EmptyDatabase) -> None:
