@@ -1,7 +1,8 @@
-"""Direct INSERTs into transfer, below the posting functions: every row's accounts must exist and hold its asset.
+"""Direct INSERTs into transfer, below the posting functions: every row's accounts must exist and hold its asset,
+and a post or void must match its pending.
 
-One statement trigger (migrations 0027, 0028) checks all rows an INSERT wrote; a single bad row refuses the whole
-statement and is named, and nothing of the statement stays.
+One statement trigger checks all rows an INSERT wrote (migrations 0027, 0028; since 0029 it checks resolutions too);
+a single bad row refuses the whole statement and is named, and nothing of the statement stays.
 """
 
 from __future__ import annotations
@@ -14,19 +15,28 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from domain.ledger.codes import ResultCode, TransferFlags
 from services.db import unit_of_work
 from tests.conftest import EmptyDatabase
 from tests.integration.ledger.conftest import DIRECT_TRANSFER, World, direct_transfer, refused, transfer_count
 from tests.integration.ledger.test_migration_fast_guards import GUARDS
+from tests.integration.ledger.test_posting import post, spec
 
 Sessions = async_sessionmaker[AsyncSession]
 MISSING = 9_000_000_000
 
 GUARD = "transfer_accounts_exist"
+RESOLUTION = "transfer_resolution_matches_pending"
 INSERT_THREE = (
     "INSERT INTO transfer (id, debit_account_id, credit_account_id, asset_id, amount, code) VALUES "
     "(:first, :d1, :c1, :asset, 1, 'forged'), (:second, :d2, :c2, :asset, 1, 'forged'), "
     "(:third, :d3, :c3, :asset, 1, 'forged')"
+)
+# Two rows, each of which may resolve a pending (post_pending with pending_id).
+INSERT_TWO = (
+    "INSERT INTO transfer (id, debit_account_id, credit_account_id, asset_id, amount, code, post_pending, pending_id) "
+    "VALUES (:first, :d1, :c1, :asset, :a1, 'forged', CAST(:p1 AS uuid) IS NOT NULL, CAST(:p1 AS uuid)), "
+    "(:second, :d2, :c2, :asset, :a2, 'forged', CAST(:p2 AS uuid) IS NOT NULL, CAST(:p2 AS uuid))"
 )
 INSERT_MANY = (
     "INSERT INTO transfer (id, debit_account_id, credit_account_id, asset_id, amount, code) "
@@ -35,10 +45,12 @@ INSERT_MANY = (
 )
 
 
-async def _refused_whole(sessions: Sessions, statement: str, params: dict[str, object], match: str) -> DBAPIError:
-    """``statement`` is refused by the guard (23503) with a message matching ``match``, and none of its rows stays."""
+async def _refused_whole(
+    sessions: Sessions, statement: str, params: dict[str, object], match: str, rule: str = GUARD
+) -> DBAPIError:
+    """``statement`` is refused by ``rule`` (23503) with a message matching ``match``, and none of its rows stays."""
     before = await transfer_count(sessions)
-    error = await refused(sessions, statement, params, GUARD, sqlstate="23503", match=match)
+    error = await refused(sessions, statement, params, rule, sqlstate="23503", match=match)
     assert await transfer_count(sessions) == before
     return error
 
@@ -135,3 +147,70 @@ async def test_0028_replaces_the_guard_query_and_back(empty_database: EmptyDatab
     assert "OFFSET 0" not in after
     await database.downgrade("0027")
     assert await database.fetchval(source) == before
+
+
+async def _pending_of_40(sessions: Sessions, world: World) -> uuid.UUID:
+    """A pending transfer of 40 from the first CNY holder to the second, through the posting functions."""
+    a, b = world.cny_accounts
+    pending = spec(a, b, 40, flags=TransferFlags.PENDING, code="freeze")
+    assert await post(sessions, spec(world.cny_source, a, 100, code="deposit"), pending) == [ResultCode.OK] * 2
+    return pending.id
+
+
+def _two_rows(
+    world: World, first: tuple[int, int, int, uuid.UUID | None], second: tuple[int, int, int, uuid.UUID | None]
+) -> dict[str, object]:
+    """``INSERT_TWO``'s parameters: each row's debit, credit, amount and the pending it resolves (or None)."""
+    ids = {"first": str(uuid.uuid4()), "second": str(uuid.uuid4())}
+    values: dict[str, object] = {**ids, "asset": world.cny}
+    for n, (debit, credit, amount, pending_id) in ((1, first), (2, second)):
+        values |= {f"d{n}": debit, f"c{n}": credit, f"a{n}": amount, f"p{n}": pending_id and str(pending_id)}
+    return values
+
+
+async def test_a_forged_resolution_is_named_before_a_bad_account_of_an_earlier_row(
+    sessions: Sessions, world: World
+) -> None:
+    """As when resolutions had a row trigger of their own (0006), which fired before the statement's."""
+    pending = await _pending_of_40(sessions, world)
+    a, b = world.cny_accounts
+    values = _two_rows(world, (MISSING, b, 1, None), (a, b, 41, pending))  # 41 is more than the pending holds
+    match = rf"transfer {values['second']}: a post or void must match its pending transfer"
+    await _refused_whole(sessions, INSERT_TWO, values, match, rule=RESOLUTION)
+
+
+async def test_a_sound_resolution_beside_a_bad_account_names_the_account(sessions: Sessions, world: World) -> None:
+    pending = await _pending_of_40(sessions, world)
+    a, b = world.cny_accounts
+    values = _two_rows(world, (a, b, 40, pending), (a, MISSING, 1, None))
+    match = rf"transfer {values['second']}: its credit account {MISSING} does not exist"
+    await _refused_whole(sessions, INSERT_TWO, values, match)
+
+
+async def test_a_sound_resolution_passes(sessions: Sessions, world: World) -> None:
+    """Directly inserted, so no balance moves: only the guards are looked at here."""
+    pending = await _pending_of_40(sessions, world)
+    a, b = world.cny_accounts
+    before = await transfer_count(sessions)
+    async with unit_of_work(sessions) as session:
+        await session.execute(text(INSERT_TWO), _two_rows(world, (a, b, 30, pending), (b, a, 1, None)))
+    assert await transfer_count(sessions) == before + 2
+
+
+async def test_0029_merges_the_two_triggers_and_back(empty_database: EmptyDatabase) -> None:
+    database = empty_database
+    sources = (
+        "SELECT array_agg(proname || ': ' || prosrc ORDER BY proname) FROM pg_proc WHERE proname IN "
+        "('ledger_transfer_accounts_exist', 'ledger_resolution_matches_pending', 'ledger_transfer_references')"
+    )
+    await database.upgrade("0028")
+    guards, functions = await database.fetchval(GUARDS), await database.fetchval(sources)
+    assert {GUARD, RESOLUTION} <= set(guards)
+    await database.upgrade("0029")
+    merged = await database.fetchval(GUARDS)
+    assert "transfer_references_hold" in merged
+    assert not {GUARD, RESOLUTION} & set(merged)
+    assert [source.split(":")[0] for source in await database.fetchval(sources)] == ["ledger_transfer_references"]
+    await database.downgrade("0028")
+    assert await database.fetchval(GUARDS) == guards
+    assert await database.fetchval(sources) == functions
