@@ -25,8 +25,9 @@ async def test_head_down_to_base_and_up_again(empty_database: EmptyDatabase) -> 
     await database.upgrade("head")
     created = await database.fetchval(LEFT_BEHIND)
     assert "table transfer" in created
-    assert "type ledger_transfer_rules" in created
-    assert "type ledger_transfer_rules_row" not in created  # 0016: the domain is over the table's own row type
+    assert "type ledger_account_rules" in created  # 0016: the domain is over the table's own row type
+    assert "type ledger_amount" in created  # 0031: the transfer's other rules are its statement trigger's
+    assert "type ledger_transfer_rules" not in created
     await database.downgrade("base")
     assert await database.fetchval(LEFT_BEHIND) is None
     await database.upgrade("head")

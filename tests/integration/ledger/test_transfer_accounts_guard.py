@@ -1,8 +1,9 @@
 """Direct INSERTs into transfer, below the posting functions: every row's accounts must exist and hold its asset,
-and a post or void must match its pending.
+a post or void must match its pending, and every row must meet the transfer's rules.
 
-One statement trigger checks all rows an INSERT wrote (migrations 0027, 0028; since 0029 it checks resolutions too);
-a single bad row refuses the whole statement and is named, and nothing of the statement stays.
+One statement trigger checks all rows an INSERT wrote (migrations 0027, 0028; since 0029 it checks resolutions too,
+since 0031 the rules that were the row CHECK's); a single bad row refuses the whole statement and is named, and
+nothing of the statement stays.
 """
 
 from __future__ import annotations
@@ -214,3 +215,79 @@ async def test_0029_merges_the_two_triggers_and_back(empty_database: EmptyDataba
     await database.downgrade("0028")
     assert await database.fetchval(GUARDS) == guards
     assert await database.fetchval(sources) == functions
+
+
+# Two plain rows whose code and accounts vary.
+INSERT_TWO_PLAIN = (
+    "INSERT INTO transfer (id, debit_account_id, credit_account_id, asset_id, amount, code, pending, void_pending) "
+    "VALUES (:first, :d1, :c1, :asset, 1, :code1, false, false), "
+    "(:second, :d2, :c2, :asset, 1, :code2, :pending2, :void2)"
+)
+
+
+def _plain_pair(world: World, **changes: object) -> dict[str, object]:
+    a, b = world.cny_accounts
+    plain: dict[str, object] = {
+        "first": str(uuid.uuid4()),
+        "second": str(uuid.uuid4()),
+        "asset": world.cny,
+        "d1": a, "c1": b, "code1": "trade",
+        "d2": b, "c2": a, "code2": "trade", "pending2": False, "void2": False,
+    }  # fmt: skip
+    return plain | changes
+
+
+async def test_a_broken_rule_is_named_before_a_bad_account_of_an_earlier_row(sessions: Sessions, world: World) -> None:
+    """The rules were a CHECK, which failed as the row was written, before any AFTER trigger (0031)."""
+    values = _plain_pair(world, d1=MISSING, pending2=True, void2=True)  # a pending that is also a void
+    match = rf"transfer {values['second']}: violates check constraint \"ck_transfer_flags_exclusive\""
+    before = await transfer_count(sessions)
+    await refused(sessions, INSERT_TWO_PLAIN, values, "ck_transfer_flags_exclusive", match=match)
+    assert await transfer_count(sessions) == before
+
+
+@pytest.mark.parametrize(
+    ("one_account", "code", "void", "rule"),
+    [
+        (True, "Trade", False, "ck_transfer_accounts_differ"),  # two rules broken: the first by name is named
+        (False, "Trade", False, "ledger_code_format"),
+        (False, "trade", True, "ck_transfer_pending_id_iff_resolution"),  # a void without its pending
+    ],
+)
+async def test_the_first_rule_a_row_breaks_is_named(
+    sessions: Sessions, world: World, one_account: bool, code: str, void: bool, rule: str
+) -> None:
+    second_debit = world.cny_accounts[1]
+    values = _plain_pair(world, code2=code, void2=void, **({"c2": second_debit} if one_account else {}))
+    await refused(sessions, INSERT_TWO_PLAIN, values, rule, match=rf"transfer {values['second']}: .*\"{rule}\"")
+
+
+async def test_a_non_positive_amount_is_refused_by_the_amount_domain(sessions: Sessions, world: World) -> None:
+    params = direct_transfer(world, amount=0)
+    error = await refused(sessions, DIRECT_TRANSFER, params, "ledger_amount_positive")
+    assert "value for domain ledger_amount violates check constraint" in str(error)
+
+
+async def test_0031_moves_the_transfer_rules_into_the_trigger_and_back(empty_database: EmptyDatabase) -> None:
+    database = empty_database
+    rules = (
+        "SELECT array_agg(rule ORDER BY rule) FROM (SELECT t.typname || '.' || c.conname || ': ' "
+        "|| pg_get_constraintdef(c.oid) AS rule FROM pg_constraint c JOIN pg_type t ON t.oid = c.contypid "
+        "WHERE t.typname IN ('ledger_transfer_rules', 'ledger_amount')) r"
+    )
+    shape = (
+        "SELECT format_type(atttypid, atttypmod) || ' ' || (SELECT count(*) FROM pg_constraint "
+        "WHERE conrelid = 'transfer'::regclass AND conname = 'ck_transfer_rules') "
+        "FROM pg_attribute WHERE attrelid = 'transfer'::regclass AND attname = 'amount'"
+    )
+    source = "SELECT prosrc FROM pg_proc WHERE proname = 'ledger_transfer_references'"
+    await database.upgrade("0030")
+    before = [await database.fetchval(query) for query in (rules, shape, source)]
+    assert len(before[0]) == 7
+    assert before[1] == "bigint 1"
+    await database.upgrade("0031")
+    assert await database.fetchval(rules) == ["ledger_amount.ledger_amount_positive: CHECK ((VALUE > 0))"]
+    assert await database.fetchval(shape) == "ledger_amount 0"
+    assert "ck_transfer_timeout_only_pending" in await database.fetchval(source)
+    await database.downgrade("0030")
+    assert [await database.fetchval(query) for query in (rules, shape, source)] == before
