@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -24,6 +26,17 @@ app.add_typer(registry.app, name="registry")
 app.add_typer(inventory.app, name="inventory")
 
 
+def _exit_on_sigterm() -> None:
+    """Make SIGTERM, what a process manager stops a server with, a SystemExit, so that ``serve``'s ``finally``
+    stops the embedded servers. Uvicorn shuts down gracefully on SIGTERM and then raises the signal again under the
+    handler it found: left at the default, that ended the process at once and left PostgreSQL and Redis running."""
+
+    def exit_(signum: int, _frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, exit_)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
@@ -37,6 +50,7 @@ def serve(
     from api.app import create_app
     from services.migrate import upgrade_sync
 
+    _exit_on_sigterm()
     settings = get_settings()
     if "public_base_url" not in settings.model_fields_set:
         # Links printed in QR codes and certificates point at this server unless configured otherwise.

