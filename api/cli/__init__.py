@@ -27,9 +27,10 @@ app.add_typer(inventory.app, name="inventory")
 
 
 def _exit_on_sigterm() -> None:
-    """Make SIGTERM, what a process manager stops a server with, a SystemExit, so that ``serve``'s ``finally``
-    stops the embedded servers. Uvicorn shuts down gracefully on SIGTERM and then raises the signal again under the
-    handler it found: left at the default, that ended the process at once and left PostgreSQL and Redis running."""
+    """Make SIGTERM, what a process manager stops a process with, a SystemExit, so that every command's ``finally``
+    stops the embedded servers it started. At the default, SIGTERM ended the process at once and left PostgreSQL and
+    Redis running; ``serve`` too, since uvicorn shuts down gracefully and then raises the signal again under the
+    handler it found."""
 
     def exit_(signum: int, _frame: FrameType | None) -> None:
         raise SystemExit(128 + signum)
@@ -50,7 +51,6 @@ def serve(
     from api.app import create_app
     from services.migrate import upgrade_sync
 
-    _exit_on_sigterm()
     settings = get_settings()
     if "public_base_url" not in settings.model_fields_set:
         # Links printed in QR codes and certificates point at this server unless configured otherwise.
@@ -146,6 +146,7 @@ def doctor() -> None:
 def main() -> None:
     from api.cli.failures import database_failure
 
+    _exit_on_sigterm()
     try:
         app()
     except KeyboardInterrupt:

@@ -46,22 +46,12 @@ down_revision: str | None = "0028"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-GUARD_FUNCTION = """
-CREATE FUNCTION ledger_transfer_references() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    bad record;
-    debit_found boolean;
-BEGIN
-    -- Does any row resolve a pending or have an account that does not hold its asset? Nearly always not (0029).
-    PERFORM
-       FROM new_transfers n
-      WHERE n.pending_id IS NOT NULL
-         OR (SELECT a.asset_id FROM account a WHERE a.id = n.debit_account_id) IS DISTINCT FROM n.asset_id
-         OR (SELECT a.asset_id FROM account a WHERE a.id = n.credit_account_id) IS DISTINCT FROM n.asset_id;
-    IF NOT FOUND THEN
-        RETURN NULL;
-    END IF;
-    -- Resolutions first, as when they had a row trigger of their own, then the accounts of every row.
+# A row whose account is missing or holds another asset; each account is one scalar subquery.
+ACCOUNT_WRONG = """(SELECT a.asset_id FROM account a WHERE a.id = n.debit_account_id) IS DISTINCT FROM n.asset_id
+        OR (SELECT a.asset_id FROM account a WHERE a.id = n.credit_account_id) IS DISTINCT FROM n.asset_id"""
+# After the first pass found a row: the first bad resolution is refused, else the first row with a wrong account,
+# else (a sound resolution) nothing. 0031 reuses it after its own rules.
+REFUSE_RESOLUTION_THEN_ACCOUNT = f"""
     SELECT n.id
       INTO bad
       FROM new_transfers n
@@ -77,8 +67,7 @@ BEGIN
     SELECT n.id, n.debit_account_id, n.credit_account_id, n.asset_id
       INTO bad
       FROM new_transfers n
-     WHERE (SELECT a.asset_id FROM account a WHERE a.id = n.debit_account_id) IS DISTINCT FROM n.asset_id
-        OR (SELECT a.asset_id FROM account a WHERE a.id = n.credit_account_id) IS DISTINCT FROM n.asset_id;
+     WHERE {ACCOUNT_WRONG};
     IF NOT FOUND THEN
         RETURN NULL;
     END IF;
@@ -88,7 +77,22 @@ BEGIN
         CASE WHEN debit_found THEN bad.credit_account_id ELSE bad.debit_account_id END, bad.asset_id
         USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'transfer_accounts_exist';
 END $$
-"""
+"""  # noqa: S608 (built from the constant above)
+GUARD_FUNCTION = f"""
+CREATE FUNCTION ledger_transfer_references() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    bad record;
+    debit_found boolean;
+BEGIN
+    -- Does any row resolve a pending or have an account that does not hold its asset? Nearly always not (0029).
+    PERFORM
+       FROM new_transfers n
+      WHERE n.pending_id IS NOT NULL
+         OR {ACCOUNT_WRONG};
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    -- Resolutions first, as when they had a row trigger of their own, then the accounts of every row.{REFUSE_RESOLUTION_THEN_ACCOUNT}"""
 GUARD_TRIGGER = """
 CREATE TRIGGER transfer_references_hold AFTER INSERT ON transfer REFERENCING NEW TABLE AS new_transfers
     FOR EACH STATEMENT EXECUTE FUNCTION ledger_transfer_references()

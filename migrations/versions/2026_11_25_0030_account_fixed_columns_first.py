@@ -108,10 +108,6 @@ def rebuild(order: tuple[str, ...]) -> None:
     (options,) = _strings(
         "SELECT coalesce(array_to_string(reloptions, ', '), '') FROM pg_class WHERE oid = 'account'::regclass"
     )
-    (position,) = _strings(
-        "SELECT format('%s, %s', coalesce(last_value, start_value), (last_value IS NOT NULL)::text) FROM pg_sequences "
-        "WHERE (schemaname || '.' || sequencename)::regclass = pg_get_serial_sequence('account', 'id')::regclass"
-    )
 
     op.execute(f"ALTER TABLE account DROP CONSTRAINT {RULES_CHECK}")
     op.execute(f"DROP DOMAIN {DOMAIN}")
@@ -124,11 +120,11 @@ def rebuild(order: tuple[str, ...]) -> None:
     op.execute(f"CREATE TABLE account ({columns}){storage}")
     names = ", ".join(order)
     op.execute(f"INSERT INTO account ({names}) SELECT {names} FROM account_before_rebuild ORDER BY id")  # noqa: S608
-    op.execute(f"SELECT setval(pg_get_serial_sequence('account', 'id'), {position})")
+    # The old table's sequence is still account_id_seq (0002 named it; a rebuild names the new one so again).
+    op.execute("SELECT setval(pg_get_serial_sequence('account', 'id'), last_value, is_called) FROM account_id_seq")
     op.execute("DROP TABLE account_before_rebuild")
-    (sequence,) = _strings("SELECT pg_get_serial_sequence('account', 'id')")
-    if sequence != "public.account_id_seq":
-        op.execute(f"ALTER SEQUENCE {sequence} RENAME TO account_id_seq")
+    (sequence,) = _strings("SELECT pg_get_serial_sequence('account', 'id')")  # account_id_seq1 while both stood
+    op.execute(f"ALTER SEQUENCE {sequence} RENAME TO account_id_seq")
     for statement in keys:
         op.execute(statement)
     op.execute(f"CREATE DOMAIN {DOMAIN} AS account {' '.join(rules)}")

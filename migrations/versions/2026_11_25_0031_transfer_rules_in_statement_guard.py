@@ -17,7 +17,11 @@ The rules, their names, their SQLSTATE (23514, check_violation) and their order 
 The message now names the transfer: "transfer X: violates check constraint R". The whole statement is refused and
 nothing of it stays, as before.
 
-``amount > 0`` stays a CHECK constraint, as the ledger's design asks: ``amount`` has the domain ``ledger_amount``
+One thing a CHECK did that a trigger does not: a superuser who sets ``session_replication_role = replica`` turns
+triggers off, and with them these rules, as already the accounts and resolutions checks (0006, 0027). The rules the
+issue names as CHECK constraints, the accounts' limits and ``amount > 0``, stay CHECKs and hold even then.
+
+``amount > 0`` stays a CHECK constraint, as the ledger's issue asks: ``amount`` has the domain ``ledger_amount``
 (``ledger_amount_positive``, 0010's domain, folded into the row rules by 0012). PostgreSQL builds a column domain's
 check into the INSERT's cached plan, so it is not read back from text on every statement. A non-positive amount is
 refused as it is assigned, before NOT NULL and the trigger.
@@ -77,10 +81,12 @@ def on_rows(condition: str) -> str:
 
 BROKEN = " OR ".join(f"NOT ({on_rows(condition)})" for condition in RULES.values())
 WHICH = " ".join(f"WHEN NOT ({on_rows(condition)}) THEN '{name}'" for name, condition in RULES.items())
-ACCOUNT_WRONG = """(SELECT a.asset_id FROM account a WHERE a.id = n.debit_account_id) IS DISTINCT FROM n.asset_id
-        OR (SELECT a.asset_id FROM account a WHERE a.id = n.credit_account_id) IS DISTINCT FROM n.asset_id"""
 
-GUARD_FUNCTION = f"""
+
+def guard_function() -> str:
+    """0029's function with the rules in its first pass, and the first broken rule refused before anything else."""
+    trigger_0029 = context.script.get_revision("0029").module
+    return f"""
 CREATE OR REPLACE FUNCTION ledger_transfer_references() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     bad record;
@@ -91,7 +97,7 @@ BEGIN
        FROM new_transfers n
       WHERE {BROKEN}
          OR n.pending_id IS NOT NULL
-         OR {ACCOUNT_WRONG};
+         OR {trigger_0029.ACCOUNT_WRONG};
     IF NOT FOUND THEN
         RETURN NULL;
     END IF;
@@ -103,33 +109,7 @@ BEGIN
     IF FOUND THEN
         RAISE EXCEPTION 'transfer %: violates check constraint "%"', bad.id, bad.rule
             USING ERRCODE = 'check_violation', CONSTRAINT = bad.rule;
-    END IF;
-    SELECT n.id
-      INTO bad
-      FROM new_transfers n
-     WHERE n.pending_id IS NOT NULL
-       AND NOT coalesce((SELECT p.pending AND p.debit_account_id = n.debit_account_id
-                                AND p.credit_account_id = n.credit_account_id AND p.asset_id = n.asset_id
-                                AND n.amount <= p.amount AND (NOT n.void_pending OR n.amount = p.amount)
-                           FROM transfer p WHERE p.id = n.pending_id), false);
-    IF FOUND THEN
-        RAISE EXCEPTION 'transfer %: a post or void must match its pending transfer', bad.id
-            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'transfer_resolution_matches_pending';
-    END IF;
-    SELECT n.id, n.debit_account_id, n.credit_account_id, n.asset_id
-      INTO bad
-      FROM new_transfers n
-     WHERE {ACCOUNT_WRONG};
-    IF NOT FOUND THEN
-        RETURN NULL;
-    END IF;
-    debit_found := EXISTS (SELECT FROM account a WHERE a.id = bad.debit_account_id AND a.asset_id = bad.asset_id);
-    RAISE EXCEPTION 'transfer %: its % account % does not exist or does not hold asset %', bad.id,
-        CASE WHEN debit_found THEN 'credit' ELSE 'debit' END,
-        CASE WHEN debit_found THEN bad.credit_account_id ELSE bad.debit_account_id END, bad.asset_id
-        USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'transfer_accounts_exist';
-END $$
-"""  # noqa: S608 (built from the constants above)
+    END IF;{trigger_0029.REFUSE_RESOLUTION_THEN_ACCOUNT}"""  # noqa: S608 (built from the constants above)
 
 
 def upgrade() -> None:
@@ -137,7 +117,7 @@ def upgrade() -> None:
     op.execute("DROP DOMAIN ledger_transfer_rules")
     op.execute(f"CREATE DOMAIN ledger_amount AS bigint CONSTRAINT {AMOUNT_RULE} CHECK ({AMOUNT_ON_COLUMN})")
     op.execute("ALTER TABLE transfer ALTER COLUMN amount TYPE ledger_amount")
-    op.execute(GUARD_FUNCTION)
+    op.execute(guard_function())
 
 
 def downgrade() -> None:

@@ -33,11 +33,15 @@ INSERT_THREE = (
     "(:first, :d1, :c1, :asset, 1, 'forged'), (:second, :d2, :c2, :asset, 1, 'forged'), "
     "(:third, :d3, :c3, :asset, 1, 'forged')"
 )
-# Two rows, each of which may resolve a pending (post_pending with pending_id).
+# Two rows written around the posting functions; ``_two_rows`` gives each its fields.
 INSERT_TWO = (
-    "INSERT INTO transfer (id, debit_account_id, credit_account_id, asset_id, amount, code, post_pending, pending_id) "
-    "VALUES (:first, :d1, :c1, :asset, :a1, 'forged', CAST(:p1 AS uuid) IS NOT NULL, CAST(:p1 AS uuid)), "
-    "(:second, :d2, :c2, :asset, :a2, 'forged', CAST(:p2 AS uuid) IS NOT NULL, CAST(:p2 AS uuid))"
+    "INSERT INTO transfer (id, debit_account_id, credit_account_id, asset_id, amount, code, pending, post_pending, "
+    "void_pending, pending_id) VALUES "
+    + ", ".join(
+        f"(:id{n}, :debit{n}, :credit{n}, :asset, :amount{n}, :code{n}, :pending{n}, :post{n}, :void{n}, "
+        f"CAST(:pending_id{n} AS uuid))"
+        for n in (1, 2)
+    )
 )
 INSERT_MANY = (
     "INSERT INTO transfer (id, debit_account_id, credit_account_id, asset_id, amount, code) "
@@ -47,11 +51,17 @@ INSERT_MANY = (
 
 
 async def _refused_whole(
-    sessions: Sessions, statement: str, params: dict[str, object], match: str, rule: str = GUARD
+    sessions: Sessions,
+    statement: str,
+    params: dict[str, object],
+    match: str,
+    rule: str = GUARD,
+    sqlstate: str = "23503",
 ) -> DBAPIError:
-    """``statement`` is refused by ``rule`` (23503) with a message matching ``match``, and none of its rows stays."""
+    """``statement`` is refused by ``rule`` (foreign_key_violation unless told) with a message matching ``match``,
+    and none of its rows stays."""
     before = await transfer_count(sessions)
-    error = await refused(sessions, statement, params, rule, sqlstate="23503", match=match)
+    error = await refused(sessions, statement, params, rule, sqlstate=sqlstate, match=match)
     assert await transfer_count(sessions) == before
     return error
 
@@ -158,14 +168,15 @@ async def _pending_of_40(sessions: Sessions, world: World) -> uuid.UUID:
     return pending.id
 
 
-def _two_rows(
-    world: World, first: tuple[int, int, int, uuid.UUID | None], second: tuple[int, int, int, uuid.UUID | None]
-) -> dict[str, object]:
-    """``INSERT_TWO``'s parameters: each row's debit, credit, amount and the pending it resolves (or None)."""
-    ids = {"first": str(uuid.uuid4()), "second": str(uuid.uuid4())}
-    values: dict[str, object] = {**ids, "asset": world.cny}
-    for n, (debit, credit, amount, pending_id) in ((1, first), (2, second)):
-        values |= {f"d{n}": debit, f"c{n}": credit, f"a{n}": amount, f"p{n}": pending_id and str(pending_id)}
+def _two_rows(world: World, first: dict[str, object], second: dict[str, object]) -> dict[str, object]:
+    """``INSERT_TWO``'s parameters: two plain transfers of 1 from the first CNY holder to the second, each row with
+    its changes (``post`` and ``pending_id`` make it a post of that pending)."""
+    a, b = world.cny_accounts
+    plain = {"debit": a, "credit": b, "amount": 1, "code": "trade", "pending": False, "post": False, "void": False}
+    values: dict[str, object] = {"asset": world.cny}
+    for n, changes in ((1, first), (2, second)):
+        row = {"id": str(uuid.uuid4()), **plain, "pending_id": None} | changes
+        values |= {f"{field}{n}": value for field, value in row.items()}
     return values
 
 
@@ -174,17 +185,16 @@ async def test_a_forged_resolution_is_named_before_a_bad_account_of_an_earlier_r
 ) -> None:
     """As when resolutions had a row trigger of their own (0006), which fired before the statement's."""
     pending = await _pending_of_40(sessions, world)
-    a, b = world.cny_accounts
-    values = _two_rows(world, (MISSING, b, 1, None), (a, b, 41, pending))  # 41 is more than the pending holds
-    match = rf"transfer {values['second']}: a post or void must match its pending transfer"
+    post = {"post": True, "pending_id": str(pending)}
+    values = _two_rows(world, {"debit": MISSING}, post | {"amount": 41})  # 41 is more than the pending holds
+    match = rf"transfer {values['id2']}: a post or void must match its pending transfer"
     await _refused_whole(sessions, INSERT_TWO, values, match, rule=RESOLUTION)
 
 
 async def test_a_sound_resolution_beside_a_bad_account_names_the_account(sessions: Sessions, world: World) -> None:
     pending = await _pending_of_40(sessions, world)
-    a, b = world.cny_accounts
-    values = _two_rows(world, (a, b, 40, pending), (a, MISSING, 1, None))
-    match = rf"transfer {values['second']}: its credit account {MISSING} does not exist"
+    values = _two_rows(world, {"amount": 40, "post": True, "pending_id": str(pending)}, {"credit": MISSING})
+    match = rf"transfer {values['id2']}: its credit account {MISSING} does not exist"
     await _refused_whole(sessions, INSERT_TWO, values, match)
 
 
@@ -194,7 +204,8 @@ async def test_a_sound_resolution_passes(sessions: Sessions, world: World) -> No
     a, b = world.cny_accounts
     before = await transfer_count(sessions)
     async with unit_of_work(sessions) as session:
-        await session.execute(text(INSERT_TWO), _two_rows(world, (a, b, 30, pending), (b, a, 1, None)))
+        post = {"amount": 30, "post": True, "pending_id": str(pending)}
+        await session.execute(text(INSERT_TWO), _two_rows(world, post, {"debit": b, "credit": a}))
     assert await transfer_count(sessions) == before + 2
 
 
@@ -217,33 +228,11 @@ async def test_0029_merges_the_two_triggers_and_back(empty_database: EmptyDataba
     assert await database.fetchval(sources) == functions
 
 
-# Two plain rows whose code and accounts vary.
-INSERT_TWO_PLAIN = (
-    "INSERT INTO transfer (id, debit_account_id, credit_account_id, asset_id, amount, code, pending, void_pending) "
-    "VALUES (:first, :d1, :c1, :asset, 1, :code1, false, false), "
-    "(:second, :d2, :c2, :asset, 1, :code2, :pending2, :void2)"
-)
-
-
-def _plain_pair(world: World, **changes: object) -> dict[str, object]:
-    a, b = world.cny_accounts
-    plain: dict[str, object] = {
-        "first": str(uuid.uuid4()),
-        "second": str(uuid.uuid4()),
-        "asset": world.cny,
-        "d1": a, "c1": b, "code1": "trade",
-        "d2": b, "c2": a, "code2": "trade", "pending2": False, "void2": False,
-    }  # fmt: skip
-    return plain | changes
-
-
 async def test_a_broken_rule_is_named_before_a_bad_account_of_an_earlier_row(sessions: Sessions, world: World) -> None:
     """The rules were a CHECK, which failed as the row was written, before any AFTER trigger (0031)."""
-    values = _plain_pair(world, d1=MISSING, pending2=True, void2=True)  # a pending that is also a void
-    match = rf"transfer {values['second']}: violates check constraint \"ck_transfer_flags_exclusive\""
-    before = await transfer_count(sessions)
-    await refused(sessions, INSERT_TWO_PLAIN, values, "ck_transfer_flags_exclusive", match=match)
-    assert await transfer_count(sessions) == before
+    values = _two_rows(world, {"debit": MISSING}, {"pending": True, "void": True})  # a pending that is also a void
+    match = rf"transfer {values['id2']}: violates check constraint \"ck_transfer_flags_exclusive\""
+    await _refused_whole(sessions, INSERT_TWO, values, match, rule="ck_transfer_flags_exclusive", sqlstate="23514")
 
 
 @pytest.mark.parametrize(
@@ -257,9 +246,10 @@ async def test_a_broken_rule_is_named_before_a_bad_account_of_an_earlier_row(ses
 async def test_the_first_rule_a_row_breaks_is_named(
     sessions: Sessions, world: World, one_account: bool, code: str, void: bool, rule: str
 ) -> None:
-    second_debit = world.cny_accounts[1]
-    values = _plain_pair(world, code2=code, void2=void, **({"c2": second_debit} if one_account else {}))
-    await refused(sessions, INSERT_TWO_PLAIN, values, rule, match=rf"transfer {values['second']}: .*\"{rule}\"")
+    second = {"code": code, "void": void} | ({"credit": world.cny_accounts[0]} if one_account else {})
+    values = _two_rows(world, {}, second)
+    match = rf"transfer {values['id2']}: .*\"{rule}\""
+    await _refused_whole(sessions, INSERT_TWO, values, match, rule=rule, sqlstate="23514")
 
 
 async def test_a_non_positive_amount_is_refused_by_the_amount_domain(sessions: Sessions, world: World) -> None:
