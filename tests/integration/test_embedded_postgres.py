@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import psutil
 
+from services.bench.labels import free_port
 from services.embedded import HANDLES_FILE, forget_dead_users, start_embedded_postgres
 
 # A user of the embedded server that says where it is, then waits to be killed.
@@ -85,12 +85,6 @@ def test_the_last_user_stops_the_server_after_a_killed_one(tmp_path: Path) -> No
             os.kill(postmaster, signal.SIGTERM)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _answers(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
@@ -116,7 +110,7 @@ def test_sigterm_stops_serve_and_its_embedded_servers(tmp_path: Path) -> None:
     (uvicorn raises the signal again after its graceful shutdown; ``main`` makes it a SystemExit, see
     ``api.cli._exit_on_sigterm``)."""
     root = Path(__file__).resolve().parents[2]
-    port = _free_port()
+    port = free_port()
     env = {name: value for name, value in os.environ.items() if name not in ("BASHAN_DATABASE_URL", "BASHAN_REDIS_URL")}
     env |= {"BASHAN_DATA_DIR": str(tmp_path), "BASHAN_RUN_WORKERS": "false"}
     command = [sys.executable, "-c", "from api.cli import main; main()", "serve", "--port", str(port)]

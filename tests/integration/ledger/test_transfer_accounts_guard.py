@@ -185,8 +185,8 @@ async def test_a_forged_resolution_is_named_before_a_bad_account_of_an_earlier_r
 ) -> None:
     """As when resolutions had a row trigger of their own (0006), which fired before the statement's."""
     pending = await _pending_of_40(sessions, world)
-    post = {"post": True, "pending_id": str(pending)}
-    values = _two_rows(world, {"debit": MISSING}, post | {"amount": 41})  # 41 is more than the pending holds
+    resolution = {"post": True, "pending_id": str(pending)}
+    values = _two_rows(world, {"debit": MISSING}, resolution | {"amount": 41})  # 41 is more than the pending holds
     match = rf"transfer {values['id2']}: a post or void must match its pending transfer"
     await _refused_whole(sessions, INSERT_TWO, values, match, rule=RESOLUTION)
 
@@ -204,8 +204,8 @@ async def test_a_sound_resolution_passes(sessions: Sessions, world: World) -> No
     a, b = world.cny_accounts
     before = await transfer_count(sessions)
     async with unit_of_work(sessions) as session:
-        post = {"amount": 30, "post": True, "pending_id": str(pending)}
-        await session.execute(text(INSERT_TWO), _two_rows(world, post, {"debit": b, "credit": a}))
+        resolution = {"amount": 30, "post": True, "pending_id": str(pending)}
+        await session.execute(text(INSERT_TWO), _two_rows(world, resolution, {"debit": b, "credit": a}))
     assert await transfer_count(sessions) == before + 2
 
 
